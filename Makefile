@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml Makefile
 	@touch $(STAMP)
 
 demo: $(STAMP)
-	$(VPY) -m bertkit.cli.demo
+	$(VPY) -m bertkit.cli demo
 
 test: $(STAMP)
 	$(VPY) -m pytest -q -n 2 --dist loadfile tests

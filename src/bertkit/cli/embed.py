@@ -1,0 +1,97 @@
+"""``bertkit embed``: one vector per input line, streamed into a float32 ``.npy`` of shape (lines, hidden).
+
+Memory is bounded by the batch and the sorting window, not the file: the lines are counted (and checked to be
+UTF-8) first, the ``.npy`` is created at its final size and filled block by block, then renamed into place.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from bertkit.cli.options import existing_dir, positive_int, torch_dtype
+from bertkit.utils.errors import BertkitError
+from bertkit.utils.io import read_lines
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("embed", help="text lines -> sentence embeddings (.npy)",
+                       description="Embed each line of INPUT with a BERT checkpoint and write a float32 array "
+                                   "of shape (lines, hidden) in input order.")
+    p.add_argument("--model", type=existing_dir, required=True, help="Hugging Face style model folder")
+    p.add_argument("input", metavar="INPUT", type=Path, help="UTF-8 text file (.gz ok), one text per line")
+    p.add_argument("--output", "-o", type=Path, required=True, help="the .npy file to write")
+    p.add_argument("--pooling", choices=("mean", "cls"), default="mean",
+                   help="mean of the token vectors (default) or the [CLS] vector")
+    p.add_argument("--normalize", action="store_true", help="L2-normalise each vector (cosine = dot product)")
+    p.add_argument("--layer", type=int, default=-1,
+                   help="take token vectors from layer K: 0 = embeddings, 1..N = encoder layers, -1 = last "
+                        "(default), -2 = second to last, ...")
+    p.add_argument("--batch-size", type=positive_int, default=64)
+    p.add_argument("--max-length", type=positive_int,
+                   help="truncate to N tokens (default: the model's sentence-transformers max_seq_length if "
+                        "it has one, else its max positions)")
+    p.add_argument("--dtype", type=torch_dtype, default="float32", help="float32 (default) or bfloat16")
+    p.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
+    p.set_defaults(run=run)
+
+
+def default_max_length(model_dir: Path, tokenizer, config) -> int:
+    """sentence-transformers' ``max_seq_length`` if the folder has one, else what the model can take."""
+    limit = min(tokenizer.model_max_length or config.max_position_embeddings, config.max_position_embeddings)
+    st = model_dir / "sentence_bert_config.json"
+    if st.is_file():
+        try:
+            value = json.loads(st.read_text(encoding="utf-8")).get("max_seq_length")
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise BertkitError(f"{st}: not valid JSON ({e})") from None
+        if isinstance(value, int) and value > 0:
+            return min(value, limit)
+    return limit
+
+
+def count_lines(path: Path) -> int:
+    """Count lines, checking that each is UTF-8 before any model work (errors name the line)."""
+    return sum(1 for _ in read_lines(path))
+
+
+def run(args) -> int:
+    import torch
+
+    from bertkit.convert import load_pretrained
+    from bertkit.model import BertModel
+    from bertkit.tasks.features import EmbedOptions, embed_texts
+    from bertkit.utils.npy import npy_rows
+
+    if args.output.suffix != ".npy":
+        raise BertkitError(f"--output {args.output}: expected a .npy file name")
+    n = count_lines(args.input)
+    model, tok = load_pretrained(args.model, model_cls=BertModel, dtype=args.dtype, device=args.device)
+    cfg = model.config
+    opts = EmbedOptions(pooling=args.pooling, normalize=args.normalize, layer=args.layer,
+                        batch_size=args.batch_size,
+                        max_length=args.max_length or default_max_length(args.model, tok, cfg))
+    opts.check(cfg.num_hidden_layers)
+    if opts.max_length > cfg.max_position_embeddings:
+        raise BertkitError(f"--max-length {opts.max_length} exceeds the model's "
+                           f"max_position_embeddings {cfg.max_position_embeddings}")
+    bar = _progress(n)
+    t0 = time.perf_counter()
+    with npy_rows(args.output, n, cfg.hidden_size) as rows:
+        for positions, vectors in embed_texts(model, tok, read_lines(args.input), opts):
+            rows.put(positions, vectors)
+            bar.update(len(positions))
+    bar.close()
+    dt = time.perf_counter() - t0
+    print(f"wrote {args.output}: {n} x {cfg.hidden_size} float32 in {dt:.1f} s "
+          f"({n / max(dt, 1e-9):.0f} lines/s, {torch.get_num_threads()} threads)", file=sys.stderr)
+    return 0
+
+
+def _progress(total: int):
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="line", disable=not sys.stderr.isatty(), file=sys.stderr, dynamic_ncols=True)
