@@ -1,0 +1,107 @@
+"""The Encoding of one input (single text or pair), and the truncation/padding rules that shape it.
+
+Truncation follows ``tokenizers``' ``truncate_encodings`` (what ``BertTokenizerFast`` runs): the budget is
+``max_length`` minus the special tokens (no truncation at all when ``max_length`` is smaller than that);
+``longest_first`` splits the budget so that the shorter sequence keeps as much as it can and, when both must
+be cut, each gets half with the odd token going to the longer one (the second when they tie);
+``only_first``/``only_second`` cut one sequence and fail when it would have to lose all of its tokens or more.
+A budget of zero empties both sequences whatever the strategy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bertkit.utils.errors import BertkitError
+
+STRATEGIES = ("longest_first", "only_first", "only_second")
+
+
+@dataclass
+class Encoding:
+    """One encoded input, every list of the same length (tokens, padding included).
+
+    ``word_ids`` index the pre-tokenised word within its own sequence (None for special tokens and padding);
+    ``sequence_ids`` are 0/1 for the first/second text (None likewise); ``offsets`` (only when asked for) are
+    character spans into the original string of the token's sequence, ``(0, 0)`` for specials and padding.
+    """
+
+    input_ids: list[int]
+    token_type_ids: list[int]
+    attention_mask: list[int]
+    special_tokens_mask: list[int]
+    word_ids: list[int | None]
+    sequence_ids: list[int | None]
+    offsets: list[tuple[int, int]] | None
+    tokens: list[str]
+
+    def __len__(self) -> int:
+        return len(self.input_ids)
+
+
+def normalize_truncation(truncation: bool | str | None, max_length: int | None) -> str | None:
+    """Map the user's ``truncation`` argument to a strategy name or None (HF's defaults)."""
+    if truncation is None:
+        # transformers: a max_length without an explicit truncation means longest_first
+        return "longest_first" if max_length is not None else None
+    if truncation is False:
+        return None
+    if truncation is True:
+        return "longest_first"
+    if truncation in STRATEGIES:
+        return truncation
+    if truncation == "do_not_truncate":
+        return None
+    raise BertkitError(f"truncation: unknown strategy {truncation!r} (expected one of {', '.join(STRATEGIES)})")
+
+
+def normalize_padding(padding: bool | str) -> str | None:
+    """Map the user's ``padding`` argument to ``"longest"``, ``"max_length"`` or None."""
+    if padding is False or padding is None or padding == "do_not_pad":
+        return None
+    if padding is True or padding == "longest":
+        return "longest"
+    if padding == "max_length":
+        return "max_length"
+    raise BertkitError(f"padding: unknown strategy {padding!r} (expected longest or max_length)")
+
+
+def truncation_lengths(n1: int, n2: int | None, budget: int, strategy: str) -> tuple[int, int | None]:
+    """How many tokens each sequence keeps when at most ``budget`` (special tokens excluded) fit.
+
+    Args:
+        n1, n2: lengths of the first and second sequence (``n2`` None for a single text).
+        budget: the room left for them.
+        strategy: one of STRATEGIES.
+    Returns:
+        ``(keep1, keep2)``. Raises BertkitError where ``tokenizers`` raises.
+    """
+    if budget == 0:
+        return 0, (0 if n2 is not None else None)
+    total = n1 + (n2 or 0)
+    if total <= budget:
+        return n1, n2
+    to_remove = total - budget
+    if strategy == "longest_first":
+        if n2 is None:
+            return budget, None
+        a, b = n1, n2
+        swap = a > b
+        if swap:
+            a, b = b, a
+        b = a if a > budget else max(a, budget - a)
+        if a + b > budget:
+            a = budget // 2
+            b = a + budget % 2
+        if swap:
+            a, b = b, a
+        return min(a, n1), min(b, n2)
+    if strategy == "only_first" or n2 is None and strategy == "only_second":
+        if strategy == "only_second":
+            raise BertkitError("truncation only_second: second sequence not provided")
+        if n1 > to_remove:
+            return n1 - to_remove, n2
+        raise BertkitError(f"truncation only_first: first sequence ({n1} tokens) too short to fit max_length")
+    if n2 > to_remove:  # only_second
+        return n1, n2 - to_remove
+    raise BertkitError(f"truncation only_second: second sequence ({n2} tokens) too short to fit max_length")

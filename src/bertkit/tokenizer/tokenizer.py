@@ -1,0 +1,441 @@
+"""The BERT WordPiece tokenizer: exact ``BertTokenizerFast`` output in pure Python, fast through a chunk cache.
+
+Text is first cut on BERT's whitespace into chunks (for most text ``str.split()`` is exactly that cut; text that
+holds one of :data:`basic.SPLIT_MISMATCH` goes through a regular expression of the exact set). Each distinct
+chunk runs once through the exact pipeline (special tokens in the text, :class:`BasicTokenizer`,
+:class:`WordPiece`) and its ids, word starts and chunk-relative offsets are cached; an input is then assembled
+with C-level iteration over cached tuples. The cache is cleared whenever it holds more than ``cache_size``
+chunks, so memory stays bounded on any corpus.
+
+Reference: ``tokenizers`` (``BertNormalizer``, ``BertPreTokenizer``, ``WordPiece``, ``TemplateProcessing``,
+``truncate_encodings``, ``decoders.WordPiece``) as configured by ``transformers.BertTokenizerFast``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from itertools import accumulate, chain, repeat
+from operator import add
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from bertkit.tokenizer.basic import SPLIT_MISMATCH, WHITESPACE, BasicTokenizer, is_removed
+from bertkit.tokenizer.encoding import (
+    Encoding,
+    normalize_padding,
+    normalize_truncation,
+    truncation_lengths,
+)
+from bertkit.tokenizer.vocab import (
+    CONFIG_FILE,
+    SPECIAL_KEYS,
+    VOCAB_FILE,
+    TokenizerConfig,
+    load_config,
+    load_vocab,
+    save_config,
+    save_vocab,
+)
+from bertkit.tokenizer.wordpiece import PREFIX, WordPiece
+from bertkit.utils.errors import BertkitError
+
+_WS_CLASS = "".join(sorted(WHITESPACE)).replace("\\", "\\\\")
+_CHUNK_RE = re.compile(f"[^{_WS_CLASS}]+")  # a chunk under BERT's (Rust's) whitespace
+_PY_CHUNK_RE = re.compile(r"\S+")  # a chunk under str.split(): the same where no SPLIT_MISMATCH char occurs
+_CLEANUP = ((" .", "."), (" ?", "?"), (" !", "!"), (" ,", ","), (" ' ", "'"), (" n't", "n't"), (" 'm", "'m"),
+            (" do not", " don't"), (" 's", "'s"), (" 've", "'ve"), (" 're", "'re"))  # decoders::wordpiece::cleanup
+
+_Entry = tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...], tuple[int, ...]]
+
+
+class _ChunkCache(dict):
+    """chunk -> tuple of ids; a miss runs the exact pipeline (which also fills the side caches)."""
+
+    __slots__ = ("fill",)
+
+    def __missing__(self, chunk: str) -> tuple[int, ...]:
+        return self.fill(chunk)
+
+
+class Tokenizer:
+    """BERT WordPiece tokenizer (vocab + options), output identical to ``transformers.BertTokenizerFast``.
+
+    Build it with :meth:`from_pretrained` (a folder with ``vocab.txt`` and optionally
+    ``tokenizer_config.json``) or :meth:`from_vocab`.
+    """
+
+    cache_size = 500_000  # chunks kept before the cache is cleared
+
+    def __init__(self, tokens: list[str], config: TokenizerConfig):
+        self.config = config
+        self.ids_to_tokens: list[str] = list(tokens)
+        self.vocab: dict[str, int] = {t: i for i, t in enumerate(self.ids_to_tokens)}
+        for key in SPECIAL_KEYS:
+            tok = getattr(config, key)
+            if not isinstance(tok, str) or not tok:
+                raise BertkitError(f"{key}: expected a non-empty string, got {tok!r}")
+            if tok not in self.vocab:
+                raise BertkitError(f"{key}: {tok!r} is not in the vocabulary")
+            if any(c.isspace() for c in tok):
+                raise BertkitError(f"{key}: {tok!r} contains whitespace")
+        self.unk_token, self.sep_token, self.pad_token = config.unk_token, config.sep_token, config.pad_token
+        self.cls_token, self.mask_token = config.cls_token, config.mask_token
+        self.unk_token_id = self.vocab[config.unk_token]
+        self.sep_token_id = self.vocab[config.sep_token]
+        self.pad_token_id = self.vocab[config.pad_token]
+        self.cls_token_id = self.vocab[config.cls_token]
+        self.mask_token_id = self.vocab[config.mask_token]
+        self.model_max_length = config.model_max_length
+        self.do_lower_case = config.do_lower_case
+        self.all_special_tokens = [getattr(config, k) for k in SPECIAL_KEYS]
+        self.all_special_ids = sorted({self.vocab[t] for t in self.all_special_tokens})
+        self._special_ids = frozenset(self.all_special_ids)
+        self.never_split = frozenset(config.never_split or ())
+
+        self._basic = BasicTokenizer(config.do_lower_case, config.strip_accents, config.tokenize_chinese_chars)
+        self._wordpiece = WordPiece(self.vocab, self.unk_token_id)
+        # special tokens typed in the text are matched first, longest first (tokenizers' AddedVocabulary)
+        specials = sorted(set(self.all_special_tokens), key=len, reverse=True)
+        self._special_re = re.compile("|".join(map(re.escape, specials)))
+        self._special_chars = frozenset(t[0] for t in specials)
+
+        self._ids: _ChunkCache = _ChunkCache()
+        self._ids.fill = self._fill
+        self._flags: dict[str, tuple[int, ...]] = {}
+        self._starts: dict[str, tuple[int, ...]] = {}
+        self._ends: dict[str, tuple[int, ...]] = {}
+
+    # ----------------------------------------------------------------------------------------------- loading
+    @classmethod
+    def from_vocab(
+        cls,
+        vocab_file: str | os.PathLike,
+        *,
+        do_lower_case: bool = True,
+        strip_accents: bool | None = None,
+        tokenize_chinese_chars: bool = True,
+        never_split: Iterable[str] | None = None,
+        unk_token: str = "[UNK]",
+        sep_token: str = "[SEP]",
+        pad_token: str = "[PAD]",
+        cls_token: str = "[CLS]",
+        mask_token: str = "[MASK]",
+        model_max_length: int = 512,
+        do_basic_tokenize: bool = True,
+    ) -> "Tokenizer":
+        """Build from a ``vocab.txt`` (``.gz`` accepted) and options named as in Hugging Face."""
+        cfg = TokenizerConfig(
+            do_lower_case=do_lower_case,
+            strip_accents=strip_accents,
+            tokenize_chinese_chars=tokenize_chinese_chars,
+            never_split=list(never_split) if never_split is not None else None,
+            do_basic_tokenize=do_basic_tokenize,
+            unk_token=unk_token,
+            sep_token=sep_token,
+            pad_token=pad_token,
+            cls_token=cls_token,
+            mask_token=mask_token,
+            model_max_length=model_max_length,
+        )
+        return cls(load_vocab(vocab_file), cfg)
+
+    @classmethod
+    def from_pretrained(cls, path: str | os.PathLike) -> "Tokenizer":
+        """Load a folder holding ``vocab.txt`` and optionally ``tokenizer_config.json`` (HF keys)."""
+        d = Path(path)
+        if not d.is_dir():
+            raise BertkitError(f"{d}: no such directory")
+        vocab = d / VOCAB_FILE
+        if not vocab.exists():
+            raise BertkitError(f"{vocab}: no such file (a tokenizer folder needs {VOCAB_FILE})")
+        cfg_path = d / CONFIG_FILE
+        cfg = load_config(cfg_path) if cfg_path.exists() else TokenizerConfig()
+        return cls(load_vocab(vocab), cfg)
+
+    def save_pretrained(self, path: str | os.PathLike) -> None:
+        """Write ``vocab.txt`` and ``tokenizer_config.json`` into the existing folder ``path``."""
+        d = Path(path)
+        if not d.is_dir():
+            raise BertkitError(f"{d}: output folder does not exist")
+        save_vocab(self.ids_to_tokens, d / VOCAB_FILE)
+        save_config(self.config, d / CONFIG_FILE)
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.ids_to_tokens)
+
+    def __len__(self) -> int:
+        return len(self.ids_to_tokens)
+
+    # ------------------------------------------------------------------------------------ the exact pipeline
+    def _chunk_pieces(self, chunk: str) -> tuple[list[int], list[int], list[int], list[int]]:
+        """Exact pipeline for one whitespace-free chunk: (ids, word-start flags, starts, ends) in the chunk."""
+        ids: list[int] = []
+        flags: list[int] = []
+        starts: list[int] = []
+        ends: list[int] = []
+        segments: list[tuple[int, int, int | None]] = []  # (start, end, special id or None)
+        pos = 0
+        if any(c in chunk for c in self._special_chars):
+            for m in self._special_re.finditer(chunk):
+                if m.start() > pos:
+                    segments.append((pos, m.start(), None))
+                segments.append((m.start(), m.end(), self.vocab[m.group()]))
+                pos = m.end()
+        if pos < len(chunk):
+            segments.append((pos, len(chunk), None))
+        for s0, s1, sid in segments:
+            if sid is not None:
+                ids.append(sid), flags.append(1), starts.append(s0), ends.append(s1)
+                continue
+            seg = chunk[s0:s1]
+            if self.never_split:
+                cleaned = "".join(c for c in seg if not is_removed(c))
+                if cleaned in self.never_split:  # BertTokenizerLegacy: kept whole, no lower-casing
+                    ids.append(self.vocab.get(cleaned, self.unk_token_id))
+                    flags.append(1), starts.append(s0), ends.append(s1)
+                    continue
+            if self.config.do_basic_tokenize:
+                words = self._basic.words(seg)
+            else:
+                words = [(seg, list(range(len(seg))))]
+            for word, src in words:
+                for k, (tid, a, b) in enumerate(self._wordpiece.split(word)):
+                    ids.append(tid)
+                    flags.append(0 if k else 1)
+                    starts.append(s0 + src[a])
+                    ends.append(s0 + src[b - 1] + 1)
+        return ids, flags, starts, ends
+
+    def _fill(self, chunk: str) -> tuple[int, ...]:
+        ids, flags, starts, ends = self._chunk_pieces(chunk)
+        t = self._ids[chunk] = tuple(ids)
+        self._flags[chunk] = tuple(flags)
+        self._starts[chunk] = tuple(starts)
+        self._ends[chunk] = tuple(ends)
+        return t
+
+    def _chunks(self, text: str) -> list[str]:
+        if not self.config.do_basic_tokenize or not any(c in text for c in SPLIT_MISMATCH):
+            return text.split()
+        return _CHUNK_RE.findall(text)
+
+    def _chunk_starts(self, text: str) -> list[int]:
+        if not self.config.do_basic_tokenize or not any(c in text for c in SPLIT_MISMATCH):
+            return [m.start() for m in _PY_CHUNK_RE.finditer(text)]
+        return [m.start() for m in _CHUNK_RE.finditer(text)]
+
+    def _check_cache(self) -> None:
+        if len(self._ids) > self.cache_size:
+            self._ids.clear(), self._flags.clear(), self._starts.clear(), self._ends.clear()
+
+    def _ids_of(self, text: str) -> list[int]:
+        if not isinstance(text, str):
+            raise BertkitError(f"expected a str to tokenize, got {type(text).__name__}")
+        self._check_cache()
+        return list(chain.from_iterable(map(self._ids.__getitem__, self._chunks(text))))
+
+    def _sequence(self, text: str, offsets: bool):
+        """ids, word ids, offsets (or None) of one text, without special tokens."""
+        if not isinstance(text, str):
+            raise BertkitError(f"expected a str to tokenize, got {type(text).__name__}")
+        self._check_cache()
+        chunks = self._chunks(text)
+        ids = list(chain.from_iterable(map(self._ids.__getitem__, chunks)))
+        words = list(accumulate(chain.from_iterable(map(self._flags.__getitem__, chunks)), initial=-1))
+        del words[0]
+        offs = None
+        if offsets:
+            counts = map(len, map(self._ids.__getitem__, chunks))
+            bases = list(chain.from_iterable(map(repeat, self._chunk_starts(text), counts)))
+            offs = list(
+                zip(
+                    map(add, chain.from_iterable(map(self._starts.__getitem__, chunks)), bases),
+                    map(add, chain.from_iterable(map(self._ends.__getitem__, chunks)), bases),
+                )
+            )
+        return ids, words, offs
+
+    # -------------------------------------------------------------------------------------------- public API
+    def tokenize(self, text: str) -> list[str]:
+        """The wordpiece strings of ``text`` (no special tokens added)."""
+        return list(map(self.ids_to_tokens.__getitem__, self._ids_of(text)))
+
+    def encode_ids(self, text: str, pair: str | None = None, *, add_special_tokens: bool = True) -> list[int]:
+        """Only the input ids of ``text`` (and ``pair``), untruncated: the lean path for throughput."""
+        ids = self._ids_of(text)
+        if add_special_tokens:
+            ids.insert(0, self.cls_token_id)
+            ids.append(self.sep_token_id)
+        if pair is not None:
+            ids += self._ids_of(pair)
+            if add_special_tokens:
+                ids.append(self.sep_token_id)
+        return ids
+
+    def encode_batch_ids(self, texts: Sequence[str], *, add_special_tokens: bool = True) -> list[list[int]]:
+        """:meth:`encode_ids` over many texts."""
+        return [self.encode_ids(t, add_special_tokens=add_special_tokens) for t in texts]
+
+    def encode(
+        self,
+        text: str,
+        pair: str | None = None,
+        *,
+        add_special_tokens: bool = True,
+        max_length: int | None = None,
+        truncation: bool | str | None = None,
+        padding: bool | str = False,
+        pad_to_multiple_of: int | None = None,
+        return_offsets: bool = False,
+    ) -> Encoding:
+        """Encode one text or a pair as ``[CLS] A [SEP] (B [SEP])``, as ``BertTokenizerFast.__call__`` does.
+
+        Args:
+            max_length: counts special tokens; without ``truncation`` it means ``longest_first`` (as in HF);
+                ``truncation=True`` without it uses ``model_max_length``.
+            truncation: None/False, True/"longest_first", "only_first" or "only_second".
+            padding: False, True/"longest" (nothing to do for one input) or "max_length".
+            pad_to_multiple_of: round the padded length up to a multiple of this (only when padding).
+            return_offsets: fill ``Encoding.offsets`` (character spans into the original strings).
+        """
+        enc = self._encode_one(text, pair, add_special_tokens, max_length, truncation, return_offsets)
+        self._pad([enc], padding, max_length, pad_to_multiple_of)
+        return enc
+
+    def encode_batch(
+        self,
+        texts: Sequence[str],
+        pairs: Sequence[str] | None = None,
+        *,
+        add_special_tokens: bool = True,
+        max_length: int | None = None,
+        truncation: bool | str | None = None,
+        padding: bool | str = False,
+        pad_to_multiple_of: int | None = None,
+        return_offsets: bool = False,
+    ) -> list[Encoding]:
+        """:meth:`encode` over many inputs; ``padding="longest"`` pads to the longest of the batch."""
+        if isinstance(texts, str):
+            raise BertkitError("encode_batch: expected a list of texts, got one str")
+        if pairs is not None and len(pairs) != len(texts):
+            raise BertkitError(f"encode_batch: {len(texts)} texts but {len(pairs)} pairs")
+        encs = [
+            self._encode_one(t, pairs[i] if pairs is not None else None, add_special_tokens, max_length, truncation,
+                             return_offsets)
+            for i, t in enumerate(texts)
+        ]
+        self._pad(encs, padding, max_length, pad_to_multiple_of)
+        return encs
+
+    def _encode_one(self, text, pair, add_special_tokens, max_length, truncation, return_offsets) -> Encoding:
+        strategy = normalize_truncation(truncation, max_length)
+        a_ids, a_words, a_offs = self._sequence(text, return_offsets)
+        if pair is not None:
+            b_ids, b_words, b_offs = self._sequence(pair, return_offsets)
+        if strategy is not None:
+            limit = self.model_max_length if max_length is None else max_length
+            n_added = (3 if pair is not None else 2) if add_special_tokens else 0
+            if limit >= n_added:  # tokenizers does not truncate when the specials alone do not fit
+                k1, k2 = truncation_lengths(len(a_ids), len(b_ids) if pair is not None else None,
+                                            limit - n_added, strategy)
+                if k1 < len(a_ids):
+                    del a_ids[k1:], a_words[k1:]
+                    if a_offs is not None:
+                        del a_offs[k1:]
+                if pair is not None and k2 < len(b_ids):
+                    del b_ids[k2:], b_words[k2:]
+                    if b_offs is not None:
+                        del b_offs[k2:]
+        na = len(a_ids)
+        if pair is None:
+            if add_special_tokens:
+                ids = [self.cls_token_id, *a_ids, self.sep_token_id]
+                words = [None, *a_words, None]
+                seq = [None, *repeat(0, na), None]
+                special = [1, *repeat(0, na), 1]
+                offs = [(0, 0), *a_offs, (0, 0)] if a_offs is not None else None
+            else:
+                ids, words, seq, special, offs = a_ids, a_words, [0] * na, [0] * na, a_offs
+            types = [0] * len(ids)
+        else:
+            nb = len(b_ids)
+            if add_special_tokens:
+                ids = [self.cls_token_id, *a_ids, self.sep_token_id, *b_ids, self.sep_token_id]
+                words = [None, *a_words, None, *b_words, None]
+                seq = [None, *repeat(0, na), None, *repeat(1, nb), None]
+                special = [1, *repeat(0, na), 1, *repeat(0, nb), 1]
+                offs = [(0, 0), *a_offs, (0, 0), *b_offs, (0, 0)] if a_offs is not None else None
+                types = [0] * (na + 2) + [1] * (nb + 1)
+            else:
+                ids, words = a_ids + b_ids, a_words + b_words
+                seq = [0] * na + [1] * nb
+                special = [0] * (na + nb)
+                offs = a_offs + b_offs if a_offs is not None else None
+                types = [0] * na + [1] * nb
+        tokens = list(map(self.ids_to_tokens.__getitem__, ids))
+        return Encoding(ids, types, [1] * len(ids), special, words, seq, offs, tokens)
+
+    def _pad(self, encs: list[Encoding], padding, max_length, pad_to_multiple_of) -> None:
+        mode = normalize_padding(padding)
+        if mode is None or not encs:
+            return
+        if mode == "max_length":
+            target = self.model_max_length if max_length is None else max_length
+        else:
+            target = max(len(e.input_ids) for e in encs)
+        if pad_to_multiple_of:
+            target = -(-target // pad_to_multiple_of) * pad_to_multiple_of
+        for e in encs:
+            n = target - len(e.input_ids)
+            if n <= 0:
+                continue
+            e.input_ids += [self.pad_token_id] * n
+            e.token_type_ids += [0] * n
+            e.attention_mask += [0] * n
+            e.special_tokens_mask += [1] * n
+            e.word_ids += [None] * n
+            e.sequence_ids += [None] * n
+            e.tokens += [self.pad_token] * n
+            if e.offsets is not None:
+                e.offsets += [(0, 0)] * n
+
+    # ------------------------------------------------------------------------------------------- ids, decode
+    def convert_tokens_to_ids(self, tokens: str | Iterable[str]) -> int | list[int]:
+        """Token(s) to id(s); unknown tokens map to the unknown token's id."""
+        if isinstance(tokens, str):
+            return self.vocab.get(tokens, self.unk_token_id)
+        get, unk = self.vocab.get, self.unk_token_id
+        return [get(t, unk) for t in tokens]
+
+    def convert_ids_to_tokens(self, ids: int | Iterable[int]) -> str | list[str]:
+        """Id(s) to token string(s); BertkitError for an id outside the vocabulary."""
+        n = len(self.ids_to_tokens)
+        if isinstance(ids, int):
+            if not 0 <= ids < n:
+                raise BertkitError(f"token id {ids} outside the vocabulary (size {n})")
+            return self.ids_to_tokens[ids]
+        return [self.convert_ids_to_tokens(int(i)) for i in ids]
+
+    def decode(self, ids: Iterable[int], skip_special_tokens: bool = True) -> str:
+        """Ids back to text, the string ``BertTokenizerFast.decode`` returns.
+
+        Ids outside the vocabulary are skipped; a token not starting with ``##`` is joined with a space (except
+        the first); each token then gets ``tokenizers``' per-token cleanup (`` .`` -> ``.`` and the like).
+        """
+        itos, n = self.ids_to_tokens, len(self.ids_to_tokens)
+        special = self._special_ids if skip_special_tokens else frozenset()
+        parts: list[str] = []
+        for i in ids:
+            i = int(i)
+            if not 0 <= i < n or i in special:
+                continue
+            tok = itos[i]
+            if parts:
+                tok = tok[len(PREFIX):] if tok.startswith(PREFIX) else " " + tok
+            for old, new in _CLEANUP:
+                if old in tok:
+                    tok = tok.replace(old, new)
+            parts.append(tok)
+        return "".join(parts)
