@@ -99,13 +99,22 @@ def test_encoder_from_pretraining_checkpoint_drops_heads(hf_checkpoint, caplog):
 def test_checkpoint_info(hf_checkpoint):
     hf, d = hf_checkpoint("BertForPreTraining", seed=5, **CFG)
     info = checkpoint_info(d)
-    assert info.heads == ("mlm", "nsp") and info.has_pooler and info.dtype == "float32"
-    assert info.num_parameters == sum(p.numel() for p in hf.parameters())  # transformers counts tied ones once
-    assert info.config.hidden_size == 36 and info.architectures == ["BertForPreTraining"]
-    hf2, d2 = hf_checkpoint("BertForMaskedLM", seed=5, **CFG)
+    assert info["heads"] == ["mlm", "nsp"] and info["pooler"] and info["dtype"] == "float32"
+    assert info["num_parameters"] == sum(p.numel() for p in hf.parameters())  # transformers counts tied ones once
+    assert info["config"]["hidden_size"] == 36 and info["architectures"] == ["BertForPreTraining"]
+    assert info["tokenizer_vocab_size"] == 99 and info["weights_file"] == "model.safetensors"
+    json.dumps(info)  # ready for ``bertkit info --json``
+    hf2, d2 = hf_checkpoint("BertForMaskedLM", seed=5, vocab=False, **CFG)
     info2 = checkpoint_info(d2)
-    assert info2.heads == ("mlm",) and not info2.has_pooler
-    assert info2.num_parameters == sum(p.numel() for p in hf2.parameters())
+    assert info2["heads"] == ["mlm"] and not info2["pooler"] and info2["tokenizer_vocab_size"] is None
+    assert info2["num_parameters"] == sum(p.numel() for p in hf2.parameters())
+
+
+def test_checkpoint_info_of_bin_with_tied_copies(hf_checkpoint, tmp_path):
+    hf, _ = hf_checkpoint("BertForPreTraining", seed=6, **CFG)
+    info = checkpoint_info(_bin_dir(hf, tmp_path / "bin"))
+    assert info["weights_file"] == "pytorch_model.bin"
+    assert info["num_parameters"] == sum(p.numel() for p in hf.parameters())
 
 
 # ---- bertkit -> HF ------------------------------------------------------------------------------------------
@@ -148,8 +157,8 @@ def test_saved_directory_loads_in_transformers(tmp_path, cls):
 def test_bf16_save_and_load(tmp_path):
     model = BertForPreTraining(BertConfig(**CFG)).to(torch.bfloat16)
     save_pretrained(model, tmp_path / "bf16")
-    assert checkpoint_info(tmp_path / "bf16").dtype == "bfloat16"
-    again, tok = load_pretrained(tmp_path / "bf16", dtype=torch.bfloat16)
+    assert checkpoint_info(tmp_path / "bf16")["dtype"] == "bfloat16"
+    again, tok = load_pretrained(tmp_path / "bf16", dtype="bfloat16")
     assert tok is None and all(p.dtype == torch.bfloat16 and p.requires_grad for p in again.parameters())
     hf = transformers.BertForPreTraining.from_pretrained(tmp_path / "bf16", dtype=torch.bfloat16)
     assert torch.equal(hf.bert.embeddings.word_embeddings.weight, model.bert.embeddings.word.weight)
@@ -240,6 +249,11 @@ def test_error_untied_decoder(good_dir):
     save_file(sd, good_dir / "model.safetensors")
     with pytest.raises(BertkitError, match="cls.predictions.decoder.weight differs from bert.embeddings.word_embeddings.weight"):
         load_pretrained(good_dir)
+
+
+def test_error_bad_dtype(good_dir):
+    with pytest.raises(BertkitError, match="int64"):
+        load_pretrained(good_dir, dtype="int64")
 
 
 def test_error_corrupt_weights(good_dir):

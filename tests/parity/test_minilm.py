@@ -57,8 +57,8 @@ def test_checkpoint_shape(model_dir, ours):
     model, tok = ours
     assert type(model) is BertModel and tok is not None and tok.vocab_size == 30522
     info = checkpoint_info(model_dir)
-    assert info.heads == () and info.has_pooler
-    assert info.num_parameters == sum(p.numel() for p in model.parameters()) == 22_713_216
+    assert info["heads"] == [] and info["pooler"] and info["tokenizer_vocab_size"] == 30522
+    assert info["num_parameters"] == sum(p.numel() for p in model.parameters()) == 22_713_216
 
 
 def test_last_hidden_state_matches_transformers(model_dir, ours, batch):

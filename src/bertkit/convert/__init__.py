@@ -1,5 +1,5 @@
 """Hugging Face checkpoints both ways: the key map (keymap.py) and directory read/write (hf.py)."""
 
-from bertkit.convert.hf import CheckpointInfo, LoadReport, checkpoint_info, load_pretrained, save_pretrained
+from bertkit.convert.hf import LoadReport, checkpoint_info, load_pretrained, save_pretrained
 
-__all__ = ["load_pretrained", "save_pretrained", "checkpoint_info", "CheckpointInfo", "LoadReport"]
+__all__ = ["load_pretrained", "save_pretrained", "checkpoint_info", "LoadReport"]

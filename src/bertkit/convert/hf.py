@@ -51,20 +51,6 @@ class LoadReport:
     ignored: list[str] = field(default_factory=list)
 
 
-@dataclass
-class CheckpointInfo:
-    """A summary of a checkpoint directory, read without building the model."""
-
-    path: Path
-    config: BertConfig
-    weights_file: str
-    num_parameters: int  # tied weights counted once
-    heads: tuple[str, ...]  # subset of ("mlm", "nsp")
-    has_pooler: bool
-    dtype: str
-    architectures: list[str] | None
-
-
 # ---- reading ------------------------------------------------------------------------------------------------
 
 
@@ -201,7 +187,7 @@ def load_pretrained(
     path: str | os.PathLike,
     *,
     model_cls: type | None = None,
-    dtype: torch.dtype | None = None,
+    dtype: torch.dtype | str | None = None,
     device: torch.device | str | None = None,
 ):
     """Load a Hugging Face BERT checkpoint directory.
@@ -211,9 +197,11 @@ def load_pretrained(
     model_cls: BertModel, BertForMaskedLM or BertForPreTraining; None picks by the heads in the weights
         (both -> BertForPreTraining, MLM only -> BertForMaskedLM, none -> BertModel). Head weights the chosen
         class lacks are dropped and logged; anything else that does not fit is a BertkitError.
-    dtype: parameter dtype (default: torch's default dtype); device: where to put the model (default CPU).
+    dtype: parameter dtype, a torch.dtype or its name ("bfloat16"); default torch's default dtype.
+    device: where to put the model (default CPU).
     Returns (model in eval mode, Tokenizer or None when the directory has no vocab.txt).
     """
+    dtype = _as_dtype(dtype) if dtype is not None else torch.get_default_dtype()
     p = _check_dir(path)
     config = BertConfig.from_json_file(p / CONFIG_NAME)
     state, weights_name = read_state_dict(p)
@@ -225,10 +213,18 @@ def load_pretrained(
         log.warning("%s: dropped %d weight(s) of parts %s does not have: %s", p, len(report.dropped),
                     type(model).__name__, _fmt_keys(report.dropped))
     model.load_state_dict(sd, strict=True, assign=True)
-    model.to(device=device or "cpu", dtype=dtype or torch.get_default_dtype())
+    model.to(device=device or "cpu", dtype=dtype)
     for prm in model.parameters():  # tensors assigned from a file may come without requires_grad
         prm.requires_grad_(True)
     return model.eval(), _load_tokenizer(p, config)
+
+
+def _as_dtype(dtype: torch.dtype | str) -> torch.dtype:
+    if isinstance(dtype, torch.dtype) and dtype.is_floating_point:
+        return dtype
+    if isinstance(dtype, str) and isinstance(getattr(torch, dtype, None), torch.dtype) and getattr(torch, dtype).is_floating_point:
+        return getattr(torch, dtype)
+    raise BertkitError(f"dtype {dtype!r} is not a floating-point torch dtype (e.g. float32, bfloat16)")
 
 
 def _load_tokenizer(p: Path, config: BertConfig):
@@ -243,8 +239,13 @@ def _load_tokenizer(p: Path, config: BertConfig):
     return tok
 
 
-def checkpoint_info(path: str | os.PathLike) -> CheckpointInfo:
-    """Config, parameter count (tied weights once), heads and dtype of a checkpoint, without building it."""
+def checkpoint_info(path: str | os.PathLike) -> dict[str, Any]:
+    """Describe a checkpoint directory without building the model (for ``bertkit info``).
+
+    Returns a JSON-ready dict: path, weights_file, architectures (from config.json), num_parameters (tied
+    weights counted once), heads (subset of ["mlm", "nsp"]), pooler (bool), dtype, tokenizer_vocab_size
+    (lines of vocab.txt, or None) and config (BertConfig.to_dict()).
+    """
     p = _check_dir(path)
     config = BertConfig.from_json_file(p / CONFIG_NAME)
     raw = json.loads((p / CONFIG_NAME).read_text(encoding="utf-8"))
@@ -261,14 +262,26 @@ def checkpoint_info(path: str | os.PathLike) -> CheckpointInfo:
                         sl = sf.get_slice(k)
                         shapes[k] = (tuple(sl.get_shape()), _ST_DTYPES.get(sl.get_dtype(), sl.get_dtype()))
         except (SafetensorError, OSError, RuntimeError, EOFError, ValueError) as e:
-            raise BertkitError(f"{f}: cannot read weights ({e})") from None
+            raise BertkitError(f"{f}: cannot read weights ({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
     full = {_normalise(k): v for k, v in shapes.items()}
     counted = [v for k, v in full.items() if not _is_buffer(k) and k not in (_DECODER_WEIGHT, _DECODER_BIAS)]
     heads, has_pooler = _heads_of(full)
-    n = sum(int(torch.Size(s).numel()) for s, _ in counted)
-    dtypes = sorted({d for _, d in counted})
-    return CheckpointInfo(p, config, files[0].name if len(files) == 1 else SAFETENSORS_INDEX_NAME, n, heads,
-                          has_pooler, "/".join(dtypes), raw.get("architectures"))
+    vocab_size = None
+    if (p / VOCAB_NAME).is_file():
+        from bertkit.tokenizer.vocab import load_vocab
+
+        vocab_size = len(load_vocab(p / VOCAB_NAME))
+    return {
+        "path": str(p),
+        "weights_file": files[0].name if len(files) == 1 else SAFETENSORS_INDEX_NAME,
+        "architectures": raw.get("architectures"),
+        "num_parameters": sum(int(torch.Size(s).numel()) for s, _ in counted),
+        "heads": list(heads),
+        "pooler": has_pooler,
+        "dtype": "/".join(sorted({d for _, d in counted})),
+        "tokenizer_vocab_size": vocab_size,
+        "config": config.to_dict(),
+    }
 
 
 # ---- writing ------------------------------------------------------------------------------------------------
@@ -308,5 +321,5 @@ def save_pretrained(model: nn.Module, path: str | os.PathLike, tokenizer: Any = 
     return final
 
 
-__all__ = ["load_pretrained", "save_pretrained", "checkpoint_info", "CheckpointInfo", "LoadReport",
+__all__ = ["load_pretrained", "save_pretrained", "checkpoint_info", "LoadReport",
            "convert_from_hf", "convert_to_hf", "read_state_dict"]
