@@ -20,11 +20,16 @@ def pytest_terminal_summary(terminalreporter):
             terminalreporter.write_line(f"{name:60s} {d:.3g}")
 
 
+@pytest.fixture(scope="session")
+def transformers():
+    """The oracle; tests that need it skip when it is not installed (the error tests here do not)."""
+    return pytest.importorskip("transformers")
+
+
 @pytest.fixture
-def hf_checkpoint(tmp_path):
+def hf_checkpoint(tmp_path, transformers):
     """``hf_checkpoint(cls_name, seed=0, vocab=True, **config)`` -> (HF model in eval mode, directory saved by
     HF's own save_pretrained)."""
-    import transformers
 
     def make(cls_name: str = "BertForPreTraining", seed: int = 0, vocab: bool = True, **cfg):
         torch.manual_seed(seed)

@@ -3,7 +3,7 @@
 HF -> bertkit: the .bin path (``weights_only``), tied decoder copies and ``position_ids`` buffers in old files,
 legacy LayerNorm gamma/beta names, keys without ``bert.``, dropping heads the requested model lacks.
 bertkit -> HF: ``transformers.*.from_pretrained`` loads our directory with no missing, unexpected or
-mismatched keys and gives the same outputs.
+mismatched keys and gives the same outputs. The error tests at the end need only bertkit.
 """
 
 from __future__ import annotations
@@ -14,8 +14,6 @@ import logging
 import pytest
 import torch
 from safetensors.torch import load_file, save_file
-
-transformers = pytest.importorskip("transformers")
 
 from bertparity import perturb, random_batch, record_diff, write_vocab  # noqa: E402
 
@@ -121,7 +119,7 @@ def test_checkpoint_info_of_bin_with_tied_copies(hf_checkpoint, tmp_path):
 
 
 @pytest.mark.parametrize("cls", [BertForPreTraining, BertForMaskedLM, BertModel])
-def test_saved_directory_loads_in_transformers(tmp_path, cls):
+def test_saved_directory_loads_in_transformers(tmp_path, cls, transformers):
     torch.manual_seed(0)
     config = BertConfig(**CFG)
     model = perturb(cls(config), seed=9).eval()
@@ -154,7 +152,7 @@ def test_saved_directory_loads_in_transformers(tmp_path, cls):
         assert torch.equal(again.state_dict()[k], v), k
 
 
-def test_bf16_save_and_load(tmp_path):
+def test_bf16_save_and_load(tmp_path, transformers):
     model = BertForPreTraining(BertConfig(**CFG)).to(torch.bfloat16)
     save_pretrained(model, tmp_path / "bf16")
     assert checkpoint_info(tmp_path / "bf16")["dtype"] == "bfloat16"

@@ -167,3 +167,12 @@ def test_layers_accept_any_leading_shape(model):
     x = torch.randn(3, 11, 36)
     layer = model.layers[0]
     torch.testing.assert_close(layer.ffn(x).reshape(33, 36), layer.ffn(x.reshape(33, 36)))
+
+
+def test_package_exports():
+    import bertkit
+    from bertkit.config import BertConfig as C
+    from bertkit.convert import load_pretrained, save_pretrained
+
+    assert bertkit.BertConfig is C and bertkit.BertModel is BertModel and bertkit.BertForPreTraining is BertForPreTraining
+    assert bertkit.load_pretrained is load_pretrained and bertkit.save_pretrained is save_pretrained
