@@ -24,7 +24,9 @@ from typing import Any
 from bertkit.utils.errors import BertkitError
 
 # Activation names understood by the model (bertkit.model.bert.ACTIVATIONS has one function per name).
-SUPPORTED_ACTIVATIONS = ("gelu", "gelu_python", "gelu_new", "gelu_fast", "gelu_pytorch_tanh", "relu", "silu", "swish", "tanh")
+SUPPORTED_ACTIVATIONS = (
+    "gelu", "gelu_python", "gelu_new", "gelu_fast", "gelu_pytorch_tanh", "relu", "silu", "swish", "tanh",
+)
 
 # Generic PretrainedConfig keys found in real config.json files that carry nothing this model uses: accepted
 # and dropped. (id2label / label2id / problem_type are fields, kept for a round trip.)
@@ -87,7 +89,8 @@ class BertConfig:
         hints = typing.get_type_hints(BertConfig)
         for f in dataclasses.fields(self):
             if not _type_ok(getattr(self, f.name), hints[f.name]):
-                raise BertkitError(f"config: {f.name}={getattr(self, f.name)!r} should be of type {_type_name(hints[f.name])}")
+                raise BertkitError(f"config: {f.name}={getattr(self, f.name)!r} should be of type "
+                                   f"{_type_name(hints[f.name])}")
         for name in ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
                      "max_position_embeddings", "type_vocab_size"):
             if getattr(self, name) < 1:
@@ -96,7 +99,8 @@ class BertConfig:
             raise BertkitError(f"config: hidden_size={self.hidden_size} is not divisible by "
                                f"num_attention_heads={self.num_attention_heads}")
         if self.hidden_act not in SUPPORTED_ACTIVATIONS:
-            raise BertkitError(f"config: hidden_act={self.hidden_act!r} is not supported (one of {', '.join(SUPPORTED_ACTIVATIONS)})")
+            raise BertkitError(f"config: hidden_act={self.hidden_act!r} is not supported "
+                               f"(one of {', '.join(SUPPORTED_ACTIVATIONS)})")
         if self.position_embedding_type != "absolute":
             raise BertkitError(f"config: position_embedding_type={self.position_embedding_type!r} is not supported; "
                                "bertkit builds absolute-position BERT only")
@@ -105,7 +109,8 @@ class BertConfig:
             if p is not None and not 0.0 <= p < 1.0:
                 raise BertkitError(f"config: {name}={p} must be in [0, 1)")
         if self.pad_token_id is not None and not 0 <= self.pad_token_id < self.vocab_size:
-            raise BertkitError(f"config: pad_token_id={self.pad_token_id} is outside the vocabulary (vocab_size={self.vocab_size})")
+            raise BertkitError(f"config: pad_token_id={self.pad_token_id} is outside the vocabulary "
+                               f"(vocab_size={self.vocab_size})")
         if self.layer_norm_eps <= 0 or self.initializer_range < 0:
             raise BertkitError("config: layer_norm_eps must be > 0 and initializer_range >= 0")
 
@@ -124,7 +129,8 @@ class BertConfig:
             raise BertkitError(f"{source}: unknown config key(s): {', '.join(unknown)}")
         for key, want in REQUIRED_HF_VALUES.items():
             if key in d and d[key] != want and not (want == {} and d[key] is None):
-                raise BertkitError(f"{source}: {key}={d[key]!r} is not supported (bertkit needs {want!r}: encoder-only BERT)")
+                raise BertkitError(f"{source}: {key}={d[key]!r} is not supported "
+                                   f"(bertkit needs {want!r}: encoder-only BERT)")
         if d.get("model_type", "bert") != "bert":
             raise BertkitError(f"{source}: model_type={d['model_type']!r}, expected 'bert'")
         kwargs = {k: v for k, v in d.items() if k in names}
@@ -162,7 +168,8 @@ class BertConfig:
 
     def to_json_file(self, path: str | os.PathLike, **extra: Any) -> None:
         """Write this config as ``config.json`` (sorted keys, 2-space indent); ``extra`` keys are added."""
-        Path(path).write_text(json.dumps({**self.to_dict(), **extra}, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        text = json.dumps({**self.to_dict(), **extra}, indent=2, sort_keys=True) + "\n"
+        Path(path).write_text(text, encoding="utf-8")
 
     # ---- presets ----------------------------------------------------------------------------------------
     @classmethod
@@ -172,7 +179,8 @@ class BertConfig:
         if name not in PRESETS:
             raise BertkitError(f"unknown model preset {name!r} (one of {', '.join(PRESETS)})")
         layers, hidden, heads = PRESETS[name]
-        base = dict(num_hidden_layers=layers, hidden_size=hidden, num_attention_heads=heads, intermediate_size=4 * hidden)
+        base = dict(num_hidden_layers=layers, hidden_size=hidden, num_attention_heads=heads,
+                    intermediate_size=4 * hidden)
         return cls.from_dict({**base, **overrides}, source=f"preset {name}")
 
     @property

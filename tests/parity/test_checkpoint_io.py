@@ -78,6 +78,21 @@ def test_encoder_keys_without_prefix_in_a_head_checkpoint(hf_checkpoint, tmp_pat
     _compare_pretraining("no bert. prefix", model, hf)
 
 
+def test_sharded_safetensors(hf_checkpoint):
+    hf, d = hf_checkpoint("BertForPreTraining", seed=7, **CFG)
+    sd = load_file(d / "model.safetensors")
+    (d / "model.safetensors").unlink()
+    keys = sorted(sd)
+    shards = {"model-00001-of-00002.safetensors": keys[::2], "model-00002-of-00002.safetensors": keys[1::2]}
+    for name, part in shards.items():
+        save_file({k: sd[k] for k in part}, d / name, metadata={"format": "pt"})
+    index = {"metadata": {}, "weight_map": {k: name for name, part in shards.items() for k in part}}
+    (d / "model.safetensors.index.json").write_text(json.dumps(index))
+    model, _ = load_pretrained(d, device="cpu")
+    _compare_pretraining("sharded safetensors", model, hf)
+    assert checkpoint_info(d)["num_parameters"] == sum(p.numel() for p in hf.parameters())
+
+
 def test_encoder_from_pretraining_checkpoint_drops_heads(hf_checkpoint, caplog):
     hf, d = hf_checkpoint("BertForPreTraining", seed=4, **CFG)
     with caplog.at_level(logging.WARNING, logger="bertkit"):
@@ -88,7 +103,8 @@ def test_encoder_from_pretraining_checkpoint_drops_heads(hf_checkpoint, caplog):
     with torch.no_grad():
         want = hf.bert(input_ids=ids, attention_mask=mask, token_type_ids=types)
         got = model(ids, mask, types)
-    record_diff("BertModel from pretraining ckpt: last_hidden_state", got.last_hidden_state, want.last_hidden_state, ATOL)
+    record_diff("BertModel from pretraining ckpt: last_hidden_state", got.last_hidden_state, want.last_hidden_state,
+                ATOL)
     record_diff("BertModel from pretraining ckpt: pooler_output", got.pooler_output, want.pooler_output, ATOL)
     mlm, _ = load_pretrained(d, model_cls=BertForMaskedLM)  # NSP dropped, pooler kept
     assert type(mlm) is BertForMaskedLM and mlm.bert.pooler is not None
@@ -126,7 +142,8 @@ def test_saved_directory_loads_in_transformers(tmp_path, cls, transformers):
     write_vocab(tmp_path, CFG["vocab_size"])
     tok = Tokenizer.from_pretrained(tmp_path)
     out = save_pretrained(model, tmp_path / "out", tokenizer=tok)
-    assert sorted(p.name for p in out.iterdir()) == ["config.json", "model.safetensors", "tokenizer_config.json", "vocab.txt"]
+    files = sorted(p.name for p in out.iterdir())
+    assert files == ["config.json", "model.safetensors", "tokenizer_config.json", "vocab.txt"]
     cfg = json.loads((out / "config.json").read_text())
     assert cfg["architectures"] == [cls.__name__] and cfg["model_type"] == "bert"
     hf, info = getattr(transformers, cls.__name__).from_pretrained(out, output_loading_info=True)
@@ -231,7 +248,8 @@ def test_error_unexpected_and_missing_keys(good_dir):
         load_pretrained(good_dir)
     del sd["bert.encoder.layer.2.output.dense.bias"]
     save_file(sd, good_dir / "model.safetensors")
-    with pytest.raises(BertkitError, match=r"missing key\(s\) for BertForPreTraining: bert\.encoder\.layer\.2\.output\.dense\.bias"):
+    with pytest.raises(BertkitError, match=r"missing key\(s\) for BertForPreTraining: "
+                                           r"bert\.encoder\.layer\.2\.output\.dense\.bias"):
         load_pretrained(good_dir)
 
 
@@ -245,7 +263,8 @@ def test_error_untied_decoder(good_dir):
     sd = load_file(good_dir / "model.safetensors")
     sd["cls.predictions.decoder.weight"] = torch.randn(99, 36)
     save_file(sd, good_dir / "model.safetensors")
-    with pytest.raises(BertkitError, match="cls.predictions.decoder.weight differs from bert.embeddings.word_embeddings.weight"):
+    with pytest.raises(BertkitError, match="cls.predictions.decoder.weight differs from "
+                                           "bert.embeddings.word_embeddings.weight"):
         load_pretrained(good_dir)
 
 

@@ -29,7 +29,8 @@ MINILM_CONFIG = {
 
 def test_defaults_are_bert_base():
     c = BertConfig()
-    assert (c.vocab_size, c.hidden_size, c.num_hidden_layers, c.num_attention_heads, c.intermediate_size) == (30522, 768, 12, 12, 3072)
+    shape = (c.vocab_size, c.hidden_size, c.num_hidden_layers, c.num_attention_heads, c.intermediate_size)
+    assert shape == (30522, 768, 12, 12, 3072)
     assert (c.hidden_act, c.max_position_embeddings, c.type_vocab_size, c.layer_norm_eps) == ("gelu", 512, 2, 1e-12)
 
 
@@ -78,7 +79,8 @@ def test_ill_typed_key_is_named(key, value):
         BertConfig.from_dict({**MINILM_CONFIG, key: value})
 
 
-@pytest.mark.parametrize("key,value", [("is_decoder", True), ("add_cross_attention", True), ("tie_word_embeddings", False),
+@pytest.mark.parametrize("key,value", [("is_decoder", True), ("add_cross_attention", True),
+                                       ("tie_word_embeddings", False),
                                        ("position_embedding_type", "relative_key"), ("is_encoder_decoder", True),
                                        ("model_type", "roberta")])
 def test_unsupported_settings_are_rejected(key, value):
@@ -122,7 +124,8 @@ def test_presets():
         BertConfig.preset("huge")
 
 
-@pytest.mark.parametrize("name,encoder,pretraining", [("base", 109_482_240, 110_106_428), ("large", 335_141_888, 336_226_108)])
+@pytest.mark.parametrize("name,encoder,pretraining",
+                         [("base", 109_482_240, 110_106_428), ("large", 335_141_888, 336_226_108)])
 def test_parameter_counts_match_hugging_face(name, encoder, pretraining):
     c = BertConfig.preset(name)
     with torch.device("meta"):

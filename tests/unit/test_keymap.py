@@ -39,7 +39,8 @@ def test_theirs_covered_exactly_once():
     theirs = keymap.expand(CFG.num_hidden_layers, side="theirs")
     assert len(theirs) == len(set(theirs))
     assert set(theirs) == hf_keys
-    assert {k for k in theirs if not keymap.is_head_key(k)} == {keymap.add_prefix(k) for k in transformers.BertModel(hf_cfg).state_dict()}
+    encoder = {keymap.add_prefix(k) for k in transformers.BertModel(hf_cfg).state_dict()}
+    assert {k for k in theirs if not keymap.is_head_key(k)} == encoder
 
 
 def test_directions_invert_each_other():

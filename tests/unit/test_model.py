@@ -60,7 +60,8 @@ def test_pad_positions_do_not_leak(model):
 def test_defaults_for_token_types_and_positions(model):
     ids, mask = _batch()
     base = model(ids, mask).last_hidden_state
-    same = model(ids, mask, token_type_ids=torch.zeros_like(ids), position_ids=torch.arange(11).expand(3, 11)).last_hidden_state
+    same = model(ids, mask, token_type_ids=torch.zeros_like(ids),
+                 position_ids=torch.arange(11).expand(3, 11)).last_hidden_state
     torch.testing.assert_close(base, same, rtol=0, atol=0)
     other = model(ids, mask, token_type_ids=torch.ones_like(ids)).last_hidden_state
     assert (other - base).abs().max() > 1e-4
@@ -86,7 +87,8 @@ def test_bert_init():
     assert torch.all(w[3] == 0)
     assert abs(w[4:].std().item() - 0.05) < 0.003
     assert abs(m.bert.layers[0].ffn.up.weight.std().item() - 0.05) < 0.003
-    assert torch.all(m.bert.layers[1].attn.query.bias == 0) and torch.all(m.mlm.bias == 0) and torch.all(m.nsp.bias == 0)
+    assert torch.all(m.bert.layers[1].attn.query.bias == 0) and torch.all(m.mlm.bias == 0)
+    assert torch.all(m.nsp.bias == 0)
     assert torch.all(m.bert.layers[1].attn_norm.weight == 1) and torch.all(m.mlm.norm.bias == 0)
 
 
@@ -174,5 +176,6 @@ def test_package_exports():
     from bertkit.config import BertConfig as C
     from bertkit.convert import load_pretrained, save_pretrained
 
-    assert bertkit.BertConfig is C and bertkit.BertModel is BertModel and bertkit.BertForPreTraining is BertForPreTraining
+    assert bertkit.BertConfig is C and bertkit.BertModel is BertModel
+    assert bertkit.BertForPreTraining is BertForPreTraining
     assert bertkit.load_pretrained is load_pretrained and bertkit.save_pretrained is save_pretrained

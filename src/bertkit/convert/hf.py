@@ -92,9 +92,13 @@ def read_state_dict(path: str | os.PathLike) -> tuple[dict[str, Tensor], str]:
             else:
                 part = load_file(f)
         except (SafetensorError, OSError, RuntimeError, EOFError, ValueError) as e:
-            raise BertkitError(f"{f}: cannot read weights ({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
+            raise BertkitError(f"{f}: cannot read weights ({_first_line(e)})") from None
         state.update(part)
     return state, files[0].name if len(files) == 1 else SAFETENSORS_INDEX_NAME
+
+
+def _first_line(e: Exception) -> str:
+    return str(e).splitlines()[0] if str(e) else type(e).__name__
 
 
 def _normalise(key: str) -> str:
@@ -148,7 +152,8 @@ def convert_from_hf(model: nn.Module, state: dict[str, Tensor], *, source: str =
             report.ignored.append(orig)
             continue
         if full in (_DECODER_WEIGHT, _DECODER_BIAS):
-            tied = normalised.get("bert.embeddings.word_embeddings.weight" if full == _DECODER_WEIGHT else "cls.predictions.bias")
+            twin = "bert.embeddings.word_embeddings.weight" if full == _DECODER_WEIGHT else "cls.predictions.bias"
+            tied = normalised.get(twin)
             if tied is not None and (tied[1].shape != tensor.shape or not torch.equal(tied[1], tensor)):
                 raise BertkitError(f"{source}: {orig} differs from {tied[0]}; untied MLM decoders are not supported")
             report.ignored.append(orig)
@@ -220,10 +225,9 @@ def load_pretrained(
 
 
 def _as_dtype(dtype: torch.dtype | str) -> torch.dtype:
-    if isinstance(dtype, torch.dtype) and dtype.is_floating_point:
-        return dtype
-    if isinstance(dtype, str) and isinstance(getattr(torch, dtype, None), torch.dtype) and getattr(torch, dtype).is_floating_point:
-        return getattr(torch, dtype)
+    d = getattr(torch, dtype, None) if isinstance(dtype, str) else dtype
+    if isinstance(d, torch.dtype) and d.is_floating_point:
+        return d
     raise BertkitError(f"dtype {dtype!r} is not a floating-point torch dtype (e.g. float32, bfloat16)")
 
 
@@ -262,7 +266,7 @@ def checkpoint_info(path: str | os.PathLike) -> dict[str, Any]:
                         sl = sf.get_slice(k)
                         shapes[k] = (tuple(sl.get_shape()), _ST_DTYPES.get(sl.get_dtype(), sl.get_dtype()))
         except (SafetensorError, OSError, RuntimeError, EOFError, ValueError) as e:
-            raise BertkitError(f"{f}: cannot read weights ({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
+            raise BertkitError(f"{f}: cannot read weights ({_first_line(e)})") from None
     full = {_normalise(k): v for k, v in shapes.items()}
     counted = [v for k, v in full.items() if not _is_buffer(k) and k not in (_DECODER_WEIGHT, _DECODER_BIAS)]
     heads, has_pooler = _heads_of(full)
