@@ -97,3 +97,23 @@ def test_the_checker_sees_a_violation():
     probe = SRC / "tokenizer" / "probe.py"
     text = "def f():\n    from ..model import bert\n    import torch\n"
     assert [n for _, n in _imports(probe, text)] == ["bertkit.model", "torch"]
+
+
+def test_tokenizer_runs_without_torch():
+    """``bertkit.Tokenizer`` (through the lazy top-level package) must not load torch at run time either."""
+    import subprocess
+
+    code = (
+        "import sys, bertkit; tok = bertkit.Tokenizer; "
+        "assert 'torch' not in sys.modules and 'numpy' not in sys.modules, sorted(sys.modules)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_public_api_is_importable_from_the_top():
+    import bertkit
+
+    for name in ("BertConfig", "BertModel", "BertForPreTraining", "Tokenizer", "load_pretrained", "save_pretrained"):
+        assert getattr(bertkit, name).__name__ == name
+    assert set(bertkit.__all__) >= {"BertConfig", "Tokenizer", "load_pretrained"}
