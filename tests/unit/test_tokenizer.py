@@ -346,6 +346,6 @@ def test_cache_is_bounded_and_transparent(tiny):
     tiny.cache_size = 10
     for t, w in zip(texts, want):
         assert tiny.encode(t, return_offsets=True) == w
-        assert len(tiny._ids) <= 10 + len(t.split())
+        assert len(tiny._ids) <= 10 + len(t.split()) and len(tiny._flat) <= 10 + len(t.split())
     assert tiny.encode_ids("a b") == [2, 8, 9, 3]
     assert tiny.encode_batch_ids(["a", "b"], add_special_tokens=False) == [[8], [9]]

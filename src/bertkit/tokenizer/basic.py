@@ -117,6 +117,7 @@ class BasicTokenizer:
         self.tokenize_chinese_chars = bool(tokenize_chinese_chars)
         # per source character: (normalised string, isolated?) where isolated = CJK handled as its own word
         self._chars: dict[str, tuple[str, bool, bool]] = {}
+        self._kinds: dict[str, int] = {}  # normalised character -> 0 word, 1 space, 2 punctuation
 
     def _char(self, c: str) -> tuple[str, bool, bool]:
         got = self._chars.get(c)
@@ -200,19 +201,20 @@ class BasicTokenizer:
         out: list[tuple[str, list[int]]] = []
         cur: list[str] = []
         src: list[int] = []
+        kinds = self._kinds
         for n, i in self._normalized(text):
-            if n in _RUST_WS:
-                if cur:
-                    out.append(("".join(cur), src))
-                    cur, src = [], []
-            elif is_punctuation(n):
-                if cur:
-                    out.append(("".join(cur), src))
-                    cur, src = [], []
-                out.append((n, [i]))
-            else:
+            kind = kinds.get(n)
+            if kind is None:
+                kind = kinds[n] = 1 if n in _RUST_WS else 2 if is_punctuation(n) else 0
+            if kind == 0:
                 cur.append(n)
                 src.append(i)
+                continue
+            if cur:
+                out.append(("".join(cur), src))
+                cur, src = [], []
+            if kind == 2:
+                out.append((n, [i]))
         if cur:
             out.append(("".join(cur), src))
         return out

@@ -13,8 +13,10 @@ Reference: ``tokenizers`` (``BertNormalizer``, ``BertPreTokenizer``, ``WordPiece
 
 from __future__ import annotations
 
+import gc
 import os
 import re
+from contextlib import contextmanager
 from itertools import accumulate, chain, repeat
 from operator import add
 from pathlib import Path
@@ -43,10 +45,24 @@ from bertkit.utils.errors import BertkitError
 _WS_CLASS = "".join(sorted(WHITESPACE)).replace("\\", "\\\\")
 _CHUNK_RE = re.compile(f"[^{_WS_CLASS}]+")  # a chunk under BERT's (Rust's) whitespace
 _PY_CHUNK_RE = re.compile(r"\S+")  # a chunk under str.split(): the same where no SPLIT_MISMATCH char occurs
+_ASCII_WORD_RE = re.compile(r"[A-Za-z0-9]+|[^A-Za-z0-9]")  # in printable ASCII, the rest is punctuation
 _CLEANUP = ((" .", "."), (" ?", "?"), (" !", "!"), (" ,", ","), (" ' ", "'"), (" n't", "n't"), (" 'm", "'m"),
             (" do not", " don't"), (" 's", "'s"), (" 've", "'ve"), (" 're", "'re"))  # decoders::wordpiece::cleanup
 
 _Entry = tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...], tuple[int, ...]]
+
+
+@contextmanager
+def _no_gc():
+    """Pause the cyclic garbage collector: a batch allocates millions of acyclic lists and tuples, and the
+    collections they would trigger cost more than the tokenization itself."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 class _ChunkCache(dict):
@@ -100,11 +116,17 @@ class Tokenizer:
         self._special_re = re.compile("|".join(map(re.escape, specials)))
         self._special_chars = frozenset(t[0] for t in specials)
 
+        # chunk -> ids, and chunk -> flat (id, word start, end increment, start - end, end - end) per token
         self._ids: _ChunkCache = _ChunkCache()
-        self._ids.fill = self._fill
-        self._flags: dict[str, tuple[int, ...]] = {}
-        self._starts: dict[str, tuple[int, ...]] = {}
-        self._ends: dict[str, tuple[int, ...]] = {}
+        self._ids.fill = self._fill_ids
+        self._flat: _ChunkCache = _ChunkCache()
+        self._flat.fill = self._fill_flat
+        self._empty: set[str] = set()  # chunks without tokens (they break the end-increment trick)
+        self._words: dict[str, tuple[tuple[int, int, int], ...]] = {}  # word -> wordpieces
+        # the ASCII shortcut needs the default pipeline (no never_split, basic tokenization on)
+        self._plain_ascii = config.do_basic_tokenize and not self.never_split
+        self._lowercase = self._basic.lowercase
+        self._special_first = "[" if self._special_chars == {"["} else ""
 
     # ----------------------------------------------------------------------------------------------- loading
     @classmethod
@@ -169,12 +191,10 @@ class Tokenizer:
         return len(self.ids_to_tokens)
 
     # ------------------------------------------------------------------------------------ the exact pipeline
-    def _chunk_pieces(self, chunk: str) -> tuple[list[int], list[int], list[int], list[int]]:
-        """Exact pipeline for one whitespace-free chunk: (ids, word-start flags, starts, ends) in the chunk."""
-        ids: list[int] = []
-        flags: list[int] = []
-        starts: list[int] = []
-        ends: list[int] = []
+    def _chunk_pieces(self, chunk: str) -> list[tuple[int, int, int]]:
+        """Exact pipeline for one whitespace-free chunk: ``[(id, start, end)]`` in chunk characters, where
+        ``start < 0`` marks a token that continues the word before it (it stores ``-1 - start``)."""
+        out: list[tuple[int, int, int]] = []
         segments: list[tuple[int, int, int | None]] = []  # (start, end, special id or None)
         pos = 0
         if any(c in chunk for c in self._special_chars):
@@ -187,34 +207,83 @@ class Tokenizer:
             segments.append((pos, len(chunk), None))
         for s0, s1, sid in segments:
             if sid is not None:
-                ids.append(sid), flags.append(1), starts.append(s0), ends.append(s1)
+                out.append((sid, s0, s1))
                 continue
             seg = chunk[s0:s1]
             if self.never_split:
                 cleaned = "".join(c for c in seg if not is_removed(c))
                 if cleaned in self.never_split:  # BertTokenizerLegacy: kept whole, no lower-casing
-                    ids.append(self.vocab.get(cleaned, self.unk_token_id))
-                    flags.append(1), starts.append(s0), ends.append(s1)
+                    out.append((self.vocab.get(cleaned, self.unk_token_id), s0, s1))
                     continue
             if self.config.do_basic_tokenize:
                 words = self._basic.words(seg)
             else:
                 words = [(seg, list(range(len(seg))))]
             for word, src in words:
-                for k, (tid, a, b) in enumerate(self._wordpiece.split(word)):
-                    ids.append(tid)
-                    flags.append(0 if k else 1)
-                    starts.append(s0 + src[a])
-                    ends.append(s0 + src[b - 1] + 1)
-        return ids, flags, starts, ends
+                first = True
+                for tid, a, b in self._split_word(word):
+                    start = s0 + src[a]
+                    out.append((tid, start if first else -1 - start, s0 + src[b - 1] + 1))
+                    first = False
+        return out
 
-    def _fill(self, chunk: str) -> tuple[int, ...]:
-        ids, flags, starts, ends = self._chunk_pieces(chunk)
-        t = self._ids[chunk] = tuple(ids)
-        self._flags[chunk] = tuple(flags)
-        self._starts[chunk] = tuple(starts)
-        self._ends[chunk] = tuple(ends)
-        return t
+    def _split_word(self, word: str) -> tuple[tuple[int, int, int], ...]:
+        got = self._words.get(word)
+        if got is None:
+            got = self._words[word] = tuple(self._wordpiece.split(word))
+        return got
+
+    def _fill(self, chunk: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        # Offsets are stored relative to the chunk's end + 1 (= the next chunk's start when one space separates
+        # them), and the first token carries len(chunk) + 1: a running sum of those increments then gives every
+        # token its base without per-chunk Python work (see _sequence).
+        step = len(chunk) + 1
+        flat: list[int] = []
+        inc = step
+        if chunk.isascii() and chunk.isprintable() and self._plain_ascii and self._special_first not in chunk:
+            # ASCII without control characters: lower-casing is str.lower, NFD changes nothing, and every
+            # character that is not a letter or digit is punctuation
+            text = chunk.lower() if self._lowercase else chunk
+            words = self._words
+            if text.isalnum():  # one word: the common case, without the regex
+                pieces = words.get(text)
+                if pieces is None:
+                    pieces = self._split_word(text)
+                first = 1
+                for tid, a, b in pieces:
+                    flat += (tid, first, inc, a - step, b - step)
+                    inc = first = 0
+                f = self._flat[chunk] = tuple(flat)
+                t = self._ids[chunk] = f[0::5]
+                return t, f
+            for m in _ASCII_WORD_RE.finditer(text):
+                w = m.group()
+                pieces = words.get(w)
+                if pieces is None:
+                    pieces = self._split_word(w)
+                base = m.start() - step
+                first = 1
+                for tid, a, b in pieces:
+                    flat += (tid, first, inc, base + a, base + b)
+                    inc = first = 0
+        else:
+            for tid, start, end in self._chunk_pieces(chunk):
+                if start < 0:
+                    flat += (tid, 0, inc, -1 - start - step, end - step)
+                else:
+                    flat += (tid, 1, inc, start - step, end - step)
+                inc = 0
+        f = self._flat[chunk] = tuple(flat)
+        t = self._ids[chunk] = f[0::5]
+        if not t:
+            self._empty.add(chunk)
+        return t, f
+
+    def _fill_ids(self, chunk: str) -> tuple[int, ...]:
+        return self._fill(chunk)[0]
+
+    def _fill_flat(self, chunk: str) -> tuple[int, ...]:
+        return self._fill(chunk)[1]
 
     def _chunks(self, text: str) -> list[str]:
         if not self.config.do_basic_tokenize or not any(c in text for c in SPLIT_MISMATCH):
@@ -222,13 +291,14 @@ class Tokenizer:
         return _CHUNK_RE.findall(text)
 
     def _chunk_starts(self, text: str) -> list[int]:
+        """Start index of each chunk in ``text``."""
         if not self.config.do_basic_tokenize or not any(c in text for c in SPLIT_MISMATCH):
             return [m.start() for m in _PY_CHUNK_RE.finditer(text)]
         return [m.start() for m in _CHUNK_RE.finditer(text)]
 
     def _check_cache(self) -> None:
-        if len(self._ids) > self.cache_size:
-            self._ids.clear(), self._flags.clear(), self._starts.clear(), self._ends.clear()
+        if len(self._ids) > self.cache_size or len(self._flat) > self.cache_size:
+            self._ids.clear(), self._flat.clear(), self._empty.clear(), self._words.clear()
 
     def _ids_of(self, text: str) -> list[int]:
         if not isinstance(text, str):
@@ -242,19 +312,21 @@ class Tokenizer:
             raise BertkitError(f"expected a str to tokenize, got {type(text).__name__}")
         self._check_cache()
         chunks = self._chunks(text)
-        ids = list(chain.from_iterable(map(self._ids.__getitem__, chunks)))
-        words = list(accumulate(chain.from_iterable(map(self._flags.__getitem__, chunks)), initial=-1))
+        flat = list(chain.from_iterable(map(self._flat.__getitem__, chunks)))
+        ids = flat[0::5]
+        words = list(accumulate(flat[1::5], initial=-1))
         del words[0]
-        offs = None
-        if offsets:
+        if not offsets:
+            return ids, words, None
+        n = len(chunks)
+        if n and len(text) == sum(map(len, chunks)) + n - 1 and (not self._empty or self._empty.isdisjoint(chunks)):
+            # one separator between chunks and none around them: the next chunk starts at end + 1
+            ends = list(accumulate(flat[2::5]))
+        else:
             counts = map(len, map(self._ids.__getitem__, chunks))
-            bases = list(chain.from_iterable(map(repeat, self._chunk_starts(text), counts)))
-            offs = list(
-                zip(
-                    map(add, chain.from_iterable(map(self._starts.__getitem__, chunks)), bases),
-                    map(add, chain.from_iterable(map(self._ends.__getitem__, chunks)), bases),
-                )
-            )
+            nexts = map(add, self._chunk_starts(text), map(len, chunks))
+            ends = list(chain.from_iterable(map(repeat, map(add, nexts, repeat(1)), counts)))
+        offs = list(zip(map(add, flat[3::5], ends), map(add, flat[4::5], ends)))
         return ids, words, offs
 
     # -------------------------------------------------------------------------------------------- public API
@@ -276,7 +348,8 @@ class Tokenizer:
 
     def encode_batch_ids(self, texts: Sequence[str], *, add_special_tokens: bool = True) -> list[list[int]]:
         """:meth:`encode_ids` over many texts."""
-        return [self.encode_ids(t, add_special_tokens=add_special_tokens) for t in texts]
+        with _no_gc():
+            return [self.encode_ids(t, add_special_tokens=add_special_tokens) for t in texts]
 
     def encode(
         self,
@@ -321,11 +394,12 @@ class Tokenizer:
             raise BertkitError("encode_batch: expected a list of texts, got one str")
         if pairs is not None and len(pairs) != len(texts):
             raise BertkitError(f"encode_batch: {len(texts)} texts but {len(pairs)} pairs")
-        encs = [
-            self._encode_one(t, pairs[i] if pairs is not None else None, add_special_tokens, max_length, truncation,
-                             return_offsets)
-            for i, t in enumerate(texts)
-        ]
+        with _no_gc():
+            encs = [
+                self._encode_one(t, pairs[i] if pairs is not None else None, add_special_tokens, max_length,
+                                 truncation, return_offsets)
+                for i, t in enumerate(texts)
+            ]
         self._pad(encs, padding, max_length, pad_to_multiple_of)
         return encs
 

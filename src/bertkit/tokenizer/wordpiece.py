@@ -24,35 +24,38 @@ class WordPiece:
         self.vocab = vocab
         self.unk_id = unk_id
         self.max_input_chars_per_word = max_input_chars_per_word
-        # the longest piece bounds the search: no need to try substrings longer than it
-        self._max_len = max((len(t) for t in vocab), default=1)
-        self._max_len_cont = max((len(t) - len(PREFIX) for t in vocab if t.startswith(PREFIX)), default=0)
+        # prefix -> id (-1 when the prefix is not itself a token), for first and for continuing pieces: the
+        # longest match is then found by extending a prefix, not by trying every shorter substring
+        self._first: dict[str, int] = {}
+        self._cont: dict[str, int] = {}
+        for tok, tid in vocab.items():
+            table, body = (self._cont, tok[len(PREFIX):]) if tok.startswith(PREFIX) else (self._first, tok)
+            for k in range(1, len(body)):
+                table.setdefault(body[:k], -1)
+            if body:
+                table[body] = tid
 
     def split(self, word: str) -> list[tuple[int, int, int]]:
         """Return the pieces of ``word`` as ``(id, start, end)``; one unknown piece if it cannot be split."""
         n = len(word)
         if n > self.max_input_chars_per_word:
             return [(self.unk_id, 0, n)]
-        vocab = self.vocab
+        table = self._first
         pieces: list[tuple[int, int, int]] = []
         start = 0
         while start < n:
-            if start == 0:
-                end = min(n, self._max_len)
-                while end > start:
-                    tid = vocab.get(word[start:end])
-                    if tid is not None:
-                        break
-                    end -= 1
-            else:
-                end = min(n, start + self._max_len_cont)
-                while end > start:
-                    tid = vocab.get(PREFIX + word[start:end])
-                    if tid is not None:
-                        break
-                    end -= 1
-            if end == start:
+            best = -1
+            best_end = end = start + 1
+            while end <= n:
+                tid = table.get(word[start:end])
+                if tid is None:
+                    break
+                if tid >= 0:
+                    best, best_end = tid, end
+                end += 1
+            if best < 0:
                 return [(self.unk_id, 0, n)]
-            pieces.append((tid, start, end))
-            start = end
+            pieces.append((best, start, best_end))
+            start = best_end
+            table = self._cont
         return pieces
