@@ -95,6 +95,16 @@ def test_offsets_point_into_original(uncased, fast_uncased):
     assert e.offsets == fast_uncased(text, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
 
 
+def test_offsets_with_irregular_spacing_and_empty_words(uncased, fast_uncased):
+    # the fast offset path assumes one separator between chunks; these take the general one
+    for text in ["a \u200b b", "  lead and trail  ", "x\u0301 \u0301 y", "a\tb\n\nc", "\u200b", "a\u3000b c"]:
+        got = uncased.encode(text, return_offsets=True)
+        want = fast_uncased(text, return_offsets_mapping=True)
+        assert got.input_ids == want["input_ids"], repr(text)
+        assert got.offsets == want["offset_mapping"], repr(text)
+        assert got.word_ids == want.word_ids(), repr(text)
+
+
 def test_bert_whitespace_is_not_str_split(fast_uncased, uncased):
     # \x1c-\x1f, \x0b, \x0c and \x85 are control characters removed by BERT (Rust), not separators
     for text in ["ab\x1ccd", "ab\x0bcd ef", "ab\x85cd", "x\u2028y\u3000z", "a\xa0b"]:

@@ -427,8 +427,10 @@ class Tokenizer:
             if add_special_tokens:
                 ids = [self.cls_token_id, *a_ids, self.sep_token_id]
                 words = [None, *a_words, None]
-                seq = [None, *repeat(0, na), None]
-                special = [1, *repeat(0, na), 1]
+                seq = [0] * (na + 2)
+                seq[0] = seq[-1] = None
+                special = [0] * (na + 2)
+                special[0] = special[-1] = 1
                 offs = [(0, 0), *a_offs, (0, 0)] if a_offs is not None else None
             else:
                 ids, words, seq, special, offs = a_ids, a_words, [0] * na, [0] * na, a_offs
