@@ -81,7 +81,7 @@ class Tokenizer:
     ``tokenizer_config.json``) or :meth:`from_vocab`.
     """
 
-    cache_size = 500_000  # chunks kept before the cache is cleared
+    cache_size = 250_000  # chunks kept before the cache is cleared (about 130 MB at 10 MB of Wikipedia)
 
     def __init__(self, tokens: list[str], config: TokenizerConfig):
         self.config = config
@@ -123,9 +123,15 @@ class Tokenizer:
         self._flat.fill = self._fill_flat
         self._empty: set[str] = set()  # chunks without tokens (they break the end-increment trick)
         self._words: dict[str, tuple[tuple[int, int, int], ...]] = {}  # word -> wordpieces
+        self._word_ids: dict[str, tuple[int, ...]] = {}  # word -> their ids
+        self._word_flat: dict[str, tuple[int, ...]] = {}  # one-word ASCII chunk, lower-cased -> flat entry
         # the ASCII shortcut needs the default pipeline (no never_split, basic tokenization on)
         self._plain_ascii = config.do_basic_tokenize and not self.never_split
         self._lowercase = self._basic.lowercase
+        # 1 where a token id begins a word: all but the "##" continuations (special tokens always do)
+        self._starts_word = [0 if t.startswith(PREFIX) else 1 for t in self.ids_to_tokens]
+        for i in self.all_special_ids:
+            self._starts_word[i] = 1
         self._special_first = "[" if self._special_chars == {"["} else ""
 
     # ----------------------------------------------------------------------------------------------- loading
@@ -245,15 +251,18 @@ class Tokenizer:
             # character that is not a letter or digit is punctuation
             text = chunk.lower() if self._lowercase else chunk
             words = self._words
-            if text.isalnum():  # one word: the common case, without the regex
-                pieces = words.get(text)
-                if pieces is None:
-                    pieces = self._split_word(text)
-                first = 1
-                for tid, a, b in pieces:
-                    flat += (tid, first, inc, a - step, b - step)
-                    inc = first = 0
-                f = self._flat[chunk] = tuple(flat)
+            if text.isalnum():  # one word: the common case, without the regex; "The" shares "the"'s entry
+                f = self._word_flat.get(text)
+                if f is None:
+                    pieces = words.get(text)
+                    if pieces is None:
+                        pieces = self._split_word(text)
+                    first = 1
+                    for tid, a, b in pieces:
+                        flat += (tid, first, inc, a - step, b - step)
+                        inc = first = 0
+                    f = self._word_flat[text] = tuple(flat)
+                self._flat[chunk] = f
                 t = self._ids[chunk] = f[0::5]
                 return t, f
             for m in _ASCII_WORD_RE.finditer(text):
@@ -280,6 +289,24 @@ class Tokenizer:
         return t, f
 
     def _fill_ids(self, chunk: str) -> tuple[int, ...]:
+        if chunk.isascii() and chunk.isprintable() and self._plain_ascii and self._special_first not in chunk:
+            # ids only (no offsets wanted yet): the ASCII shortcut of _fill with a word -> ids cache
+            text = chunk.lower() if self._lowercase else chunk
+            word_ids = self._word_ids
+            if text.isalnum():
+                t = word_ids.get(text)
+                if t is None:
+                    t = word_ids[text] = tuple([p[0] for p in self._split_word(text)])
+            else:
+                out: list[int] = []
+                for w in _ASCII_WORD_RE.findall(text):
+                    got = word_ids.get(w)
+                    if got is None:
+                        got = word_ids[w] = tuple([p[0] for p in self._split_word(w)])
+                    out += got
+                t = tuple(out)
+            self._ids[chunk] = t
+            return t
         return self._fill(chunk)[0]
 
     def _fill_flat(self, chunk: str) -> tuple[int, ...]:
@@ -298,7 +325,8 @@ class Tokenizer:
 
     def _check_cache(self) -> None:
         if len(self._ids) > self.cache_size or len(self._flat) > self.cache_size:
-            self._ids.clear(), self._flat.clear(), self._empty.clear(), self._words.clear()
+            self._ids.clear(), self._flat.clear(), self._empty.clear(), self._words.clear(), self._word_ids.clear()
+            self._word_flat.clear()
 
     def _ids_of(self, text: str) -> list[int]:
         if not isinstance(text, str):
@@ -312,6 +340,13 @@ class Tokenizer:
             raise BertkitError(f"expected a str to tokenize, got {type(text).__name__}")
         self._check_cache()
         chunks = self._chunks(text)
+        if not offsets and self._plain_ascii:
+            # with basic tokenization a word starts at every token but a "##" continuation: no need for the
+            # flat entries (five times longer) to get word ids
+            ids = list(chain.from_iterable(map(self._ids.__getitem__, chunks)))
+            words = list(accumulate(map(self._starts_word.__getitem__, ids), initial=-1))
+            del words[0]
+            return ids, words, None
         flat = list(chain.from_iterable(map(self._flat.__getitem__, chunks)))
         ids = flat[0::5]
         words = list(accumulate(flat[1::5], initial=-1))
@@ -405,6 +440,24 @@ class Tokenizer:
 
     def _encode_one(self, text, pair, add_special_tokens, max_length, truncation, return_offsets) -> Encoding:
         strategy = normalize_truncation(truncation, max_length)
+        if pair is None and add_special_tokens and not return_offsets and self._plain_ascii and type(text) is str:
+            # the common case, built in place: [CLS] ids [SEP] with word ids from the ids themselves
+            self._check_cache()
+            ids = [self.cls_token_id]
+            ids += chain.from_iterable(map(self._ids.__getitem__, self._chunks(text)))
+            ids.append(self.sep_token_id)
+            n = len(ids)
+            if strategy is None or n <= (self.model_max_length if max_length is None else max_length):
+                # [CLS] counts as a word start: starting from -2 puts the text's first word at 0
+                words = list(accumulate(map(self._starts_word.__getitem__, ids), initial=-2))
+                del words[0]
+                words[0] = words[-1] = None
+                seq = [0] * n
+                seq[0] = seq[-1] = None
+                special = [0] * n
+                special[0] = special[-1] = 1
+                tokens = list(map(self.ids_to_tokens.__getitem__, ids))
+                return Encoding(ids, [0] * n, [1] * n, special, words, seq, None, tokens)
         a_ids, a_words, a_offs = self._sequence(text, return_offsets)
         if pair is not None:
             b_ids, b_words, b_offs = self._sequence(pair, return_offsets)
