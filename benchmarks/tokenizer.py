@@ -201,6 +201,22 @@ def main(argv=None) -> int:
                                      [e.input_ids for e in encs], f_ids))
         del f_out, encs
 
+    # Worst case for bertkit's cache: every whitespace chunk of the input once (first-occurrence order), 60 a line.
+    uniq = list(dict.fromkeys(chunks))
+    distinct_text = [" ".join(uniq[i : i + 60]) for i in range(0, len(uniq), 60)]
+    d_bytes = sum(len(t.encode("utf-8")) for t in distinct_text)
+    d_chars = sum(len(t) for t in distinct_text)
+    results["distinct_bytes"], results["distinct_chars"] = d_bytes, d_chars
+    print(f"-- distinct chunks only ({d_bytes / 1e6:.2f} MB; no chunk repeats, so no cache hits across words)",
+          flush=True)
+    t, d_out = best_of(args.repeats, lambda: None, lambda _: fast(distinct_text, add_special_tokens=True))
+    record("fast (distinct)", t, d_bytes, d_chars, d_out["input_ids"])
+    t, encs = best_of(args.repeats, fresh, lambda tok: tok.encode_batch(distinct_text))
+    record("bertkit cold (distinct)", t, d_bytes, d_chars, [e.input_ids for e in encs])
+    errors.append(first_mismatch("bertkit vs fast (distinct chunks)", distinct_text,
+                                 [e.input_ids for e in encs], d_out["input_ids"]))
+    del d_out, encs
+
     print("-- legacy slice (no offsets: the legacy tokenizer has none)", flush=True)
     reps = max(1, min(2, args.repeats))
     t, l_out = best_of(reps, lambda: None, lambda _: legacy(legacy_slice, add_special_tokens=True))
@@ -222,6 +238,8 @@ def main(argv=None) -> int:
         "bertkit_cold/tokenizers_raw": runs["bertkit cold"]["MB_per_s"] / runs["tokenizers raw"]["MB_per_s"],
         "bertkit_cold/tokenizers_raw (offsets)": runs["bertkit cold+offsets"]["MB_per_s"]
         / runs["tokenizers raw+offsets"]["MB_per_s"],
+        "bertkit_cold/fast (distinct chunks)": runs["bertkit cold (distinct)"]["MB_per_s"]
+        / runs["fast (distinct)"]["MB_per_s"],
         "bertkit_cold/legacy (legacy slice)": runs["bertkit cold (legacy slice)"]["MB_per_s"]
         / runs["legacy"]["MB_per_s"],
     }
