@@ -116,7 +116,7 @@ class Tokenizer:
         self._special_re = re.compile("|".join(map(re.escape, specials)))
         self._special_chars = frozenset(t[0] for t in specials)
 
-        # chunk -> ids, and chunk -> flat (id, word start, end increment, start - end, end - end) per token
+        # chunk -> ids, and chunk -> flat (id, word start, start increment, start, end) per token
         self._ids: _ChunkCache = _ChunkCache()
         self._ids.fill = self._fill_ids
         self._flat: _ChunkCache = _ChunkCache()
@@ -240,12 +240,13 @@ class Tokenizer:
         return got
 
     def _fill(self, chunk: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
-        # Offsets are stored relative to the chunk's end + 1 (= the next chunk's start when one space separates
-        # them), and the first token carries len(chunk) + 1: a running sum of those increments then gives every
-        # token its base without per-chunk Python work (see _sequence).
+        # Offsets are stored relative to the chunk's start, so nearly all of them are small ints (CPython keeps
+        # one shared object for each of -5..256, which makes assembling them cheaper). The chunk's last token
+        # carries len(chunk) + 1 (= the next chunk's start when one space separates them): an exclusive running
+        # sum of those increments then gives every token its chunk's start without per-chunk Python work (see
+        # _sequence).
         step = len(chunk) + 1
         flat: list[int] = []
-        inc = step
         if chunk.isascii() and chunk.isprintable() and self._plain_ascii and self._special_first not in chunk:
             # ASCII without control characters: lower-casing is str.lower, NFD changes nothing, and every
             # character that is not a letter or digit is punctuation
@@ -259,8 +260,9 @@ class Tokenizer:
                         pieces = self._split_word(text)
                     first = 1
                     for tid, a, b in pieces:
-                        flat += (tid, first, inc, a - step, b - step)
-                        inc = first = 0
+                        flat += (tid, first, 0, a, b)
+                        first = 0
+                    flat[-3] = step
                     f = self._word_flat[text] = tuple(flat)
                 self._flat[chunk] = f
                 t = self._ids[chunk] = f[0::5]
@@ -270,18 +272,19 @@ class Tokenizer:
                 pieces = words.get(w)
                 if pieces is None:
                     pieces = self._split_word(w)
-                base = m.start() - step
+                base = m.start()
                 first = 1
                 for tid, a, b in pieces:
-                    flat += (tid, first, inc, base + a, base + b)
-                    inc = first = 0
+                    flat += (tid, first, 0, base + a, base + b)
+                    first = 0
         else:
             for tid, start, end in self._chunk_pieces(chunk):
                 if start < 0:
-                    flat += (tid, 0, inc, -1 - start - step, end - step)
+                    flat += (tid, 0, 0, -1 - start, end)
                 else:
-                    flat += (tid, 1, inc, start - step, end - step)
-                inc = 0
+                    flat += (tid, 1, 0, start, end)
+        if flat:
+            flat[-3] = step
         f = self._flat[chunk] = tuple(flat)
         t = self._ids[chunk] = f[0::5]
         if not t:
@@ -355,13 +358,12 @@ class Tokenizer:
             return ids, words, None
         n = len(chunks)
         if n and len(text) == sum(map(len, chunks)) + n - 1 and (not self._empty or self._empty.isdisjoint(chunks)):
-            # one separator between chunks and none around them: the next chunk starts at end + 1
-            ends = list(accumulate(flat[2::5]))
+            # one separator between chunks and none around them: a chunk starts where the one before ended + 1
+            bases = list(accumulate(flat[2::5], initial=0))
         else:
             counts = map(len, map(self._ids.__getitem__, chunks))
-            nexts = map(add, self._chunk_starts(text), map(len, chunks))
-            ends = list(chain.from_iterable(map(repeat, map(add, nexts, repeat(1)), counts)))
-        offs = list(zip(map(add, flat[3::5], ends), map(add, flat[4::5], ends)))
+            bases = list(chain.from_iterable(map(repeat, self._chunk_starts(text), counts)))
+        offs = list(zip(map(add, flat[3::5], bases), map(add, flat[4::5], bases)))
         return ids, words, offs
 
     # -------------------------------------------------------------------------------------------- public API
