@@ -8,6 +8,7 @@ tests/parity.
 
 from __future__ import annotations
 
+import gc
 import gzip
 import json
 import subprocess
@@ -359,3 +360,23 @@ def test_cache_is_bounded_and_transparent(tiny):
         assert len(tiny._ids) <= 10 + len(t.split()) and len(tiny._flat) <= 10 + len(t.split())
     assert tiny.encode_ids("a b") == [2, 8, 9, 3]
     assert tiny.encode_batch_ids(["a", "b"], add_special_tokens=False) == [[8], [9]]
+
+
+def test_batch_leaves_the_garbage_collector_as_it_was(tiny):
+    # a batch pauses the collector and files its objects under the oldest generation through freeze/unfreeze
+    assert gc.isenabled()
+    assert tiny.encode_batch(["a b"])[0].input_ids == [2, 8, 9, 3]
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    gc.disable()
+    try:
+        tiny.encode_batch_ids(["a b"])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    gc.freeze()  # the caller's frozen objects stay frozen
+    try:
+        frozen = gc.get_freeze_count()
+        tiny.encode_batch(["a b"], return_offsets=True)
+        assert gc.get_freeze_count() == frozen and gc.isenabled()
+    finally:
+        gc.unfreeze()
