@@ -28,6 +28,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(VPY) benchmarks/tokenizer.py
+	$(VPY) benchmarks/embed.py
 
 clean:
 	rm -rf $(VENV)

@@ -27,15 +27,13 @@ os.environ["TOKENIZERS_PARALLELISM"] = "false"
 os.environ["RAYON_NUM_THREADS"] = "1"
 
 import argparse  # noqa: E402
-import datetime  # noqa: E402
 import gzip  # noqa: E402
 import json  # noqa: E402
-import platform  # noqa: E402
 import sys  # noqa: E402
-import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from bertkit.utils.paths import shared_data_dir  # noqa: E402
+from common import best_of, machine  # noqa: E402  (benchmarks/common.py, beside this script)
 
 
 def read_paragraphs(folder: Path, max_bytes: int) -> list[str]:
@@ -56,47 +54,6 @@ def read_paragraphs(folder: Path, max_bytes: int) -> list[str]:
                     if size >= max_bytes:
                         return out
     raise SystemExit(f"only {size} bytes of paragraphs in {folder}, {max_bytes} asked for")
-
-
-def best_of(repeats: int, setup, run):
-    """(best seconds, last result) of ``run(setup())``, timing only ``run``."""
-    best, result = float("inf"), None
-    for _ in range(repeats):
-        arg = setup()
-        t0 = time.perf_counter()
-        result = run(arg)
-        best = min(best, time.perf_counter() - t0)
-    return best, result
-
-
-def machine() -> dict:
-    model = "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    import tokenizers
-    import transformers
-
-    try:
-        import torch
-
-        torch_version = torch.__version__
-    except ImportError:
-        torch_version = None
-    return {
-        "cpu": model,
-        "cores": os.cpu_count(),
-        "python": platform.python_version(),
-        "torch": torch_version,
-        "transformers": transformers.__version__,
-        "tokenizers": tokenizers.__version__,
-        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "command": " ".join([Path(sys.executable).name, *sys.argv]),
-    }
 
 
 def first_mismatch(name: str, texts, ours, theirs) -> str | None:
