@@ -26,6 +26,7 @@ import torch  # noqa: E402
 from bertkit.convert import load_pretrained  # noqa: E402
 from bertkit.model import BertModel  # noqa: E402
 from bertkit.tasks.features import EmbedOptions, embed_texts  # noqa: E402
+from bertkit.tokenizer import Tokenizer  # noqa: E402
 from bertkit.utils.paths import shared_data_dir  # noqa: E402
 from common import best_of, machine  # noqa: E402  (benchmarks/common.py, beside this script)
 
@@ -61,7 +62,7 @@ def main(argv=None) -> int:
     st = SentenceTransformer(str(model_dir), device="cpu")
     st.max_seq_length = 256
     opts = EmbedOptions(pooling="mean", normalize=True, batch_size=args.batch_size, max_length=256)
-    _, tok = load_pretrained(model_dir, model_cls=BertModel)
+    tok = Tokenizer.from_pretrained(model_dir)
     n_tokens = sum(len(e.input_ids) for e in tok.encode_batch(texts, max_length=256, truncation=True))
 
     t_ref, ref = best_of(args.repeats, lambda: None,

@@ -12,7 +12,7 @@ from typing import IO, Iterator
 from bertkit.cli.options import existing_dir, positive_int
 from bertkit.tokenizer import Tokenizer
 from bertkit.utils.errors import BertkitError
-from bertkit.utils.io import atomic_path, read_lines
+from bertkit.utils.io import atomic_path, decode_lines, read_lines
 
 CHUNK = 2048  # lines encoded per batch call
 
@@ -41,7 +41,7 @@ def load_tokenizer(args) -> Tokenizer:
 
 
 def _records(path: str, pairs: bool) -> Iterator[tuple[str, str | None]]:
-    lines = _stdin_lines() if path == "-" else read_lines(path)
+    lines = decode_lines(sys.stdin.buffer, "<stdin>") if path == "-" else read_lines(path)
     for n, line in enumerate(lines, start=1):
         if not pairs:
             yield line, None
@@ -50,15 +50,6 @@ def _records(path: str, pairs: bool) -> Iterator[tuple[str, str | None]]:
         if len(cols) != 2:
             raise BertkitError(f"{path}: line {n}: expected 2 tab-separated columns, found {len(cols)}")
         yield cols[0], cols[1]
-
-
-def _stdin_lines() -> Iterator[str]:
-    data = sys.stdin.buffer
-    for n, raw in enumerate(data, start=1):
-        try:
-            yield raw.decode("utf-8").rstrip("\n").removesuffix("\r")
-        except UnicodeDecodeError as e:
-            raise BertkitError(f"<stdin>: line {n} is not valid UTF-8 ({e.reason})") from None
 
 
 def write_json_lines(tok: Tokenizer, records: Iterator[tuple[str, str | None]], out: IO[str], args) -> int:

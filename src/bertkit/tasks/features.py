@@ -39,7 +39,7 @@ class EmbedOptions:
                 f"--layer {self.layer} is out of range: the model has layers 0 (embeddings) to {num_layers}"
             )
         if self.batch_size < 1 or self.max_length < 2 or self.window < 1:
-            raise BertkitError("--batch-size must be >= 1 and --max-length >= 2")
+            raise BertkitError("--batch-size and the window must be >= 1, --max-length >= 2")
 
 
 def pool(hidden: torch.Tensor, attention_mask: torch.Tensor, pooling: str) -> torch.Tensor:

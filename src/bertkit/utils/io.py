@@ -42,25 +42,25 @@ def read_lines(path: str | os.PathLike, *, keep_ends: bool = False) -> Iterator[
     """
     p = Path(path)
     f = open_text(p)
-    lineno = 0
     try:
         with f:
-            buf = f.buffer  # read bytes so that a decoding error can name its line
-            for lineno, raw in enumerate(buf, start=1):
-                try:
-                    line = raw.decode("utf-8")
-                except UnicodeDecodeError as e:
-                    raise BertkitError(f"{p}: line {lineno} is not valid UTF-8 ({e.reason} at byte {e.start})") from None
-                if lineno == 1 and line.startswith("\ufeff"):
-                    line = line[1:]
-                if not keep_ends:
-                    if line.endswith("\n"):
-                        line = line[:-1]
-                        if line.endswith("\r"):
-                            line = line[:-1]
-                yield line
+            yield from decode_lines(f.buffer, str(p), keep_ends=keep_ends)
     except (OSError, EOFError, gzip.BadGzipFile) as e:
-        raise BertkitError(f"{p}: cannot read (line {lineno + 1}): {e}") from None
+        raise BertkitError(f"{p}: cannot read: {e}") from None
+
+
+def decode_lines(raw: IO[bytes], name: str, *, keep_ends: bool = False) -> Iterator[str]:
+    """Decode a binary stream line by line as UTF-8 (a leading BOM dropped); errors name ``name`` and the line."""
+    for lineno, data in enumerate(raw, start=1):
+        try:
+            line = data.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise BertkitError(f"{name}: line {lineno} is not valid UTF-8 ({e.reason} at byte {e.start})") from None
+        if lineno == 1 and line.startswith("\ufeff"):
+            line = line[1:]
+        if not keep_ends and line.endswith("\n"):
+            line = line[:-2] if line.endswith("\r\n") else line[:-1]
+        yield line
 
 
 def _tmp_sibling(path: Path, suffix: str = "") -> Path:
