@@ -16,7 +16,6 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import argparse  # noqa: E402
-import gzip  # noqa: E402
 import json  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -24,6 +23,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from bertkit.convert import load_pretrained  # noqa: E402
+from bertkit.data.tasks.tsv import read_tsv  # noqa: E402
 from bertkit.model import BertModel  # noqa: E402
 from bertkit.tasks.features import EmbedOptions, embed_texts  # noqa: E402
 from bertkit.tokenizer import Tokenizer  # noqa: E402
@@ -32,11 +32,10 @@ from common import best_of, machine  # noqa: E402  (benchmarks/common.py, beside
 
 
 def sst2(n: int) -> list[str]:
+    """The first ``n`` SST-2 sentences, dev then train, stripped."""
     d = shared_data_dir() / "glue_sst2"
-    lines = (d / "dev.tsv").read_text(encoding="utf-8").splitlines()[1:]
-    with gzip.open(d / "train.tsv.gz", "rt", encoding="utf-8") as f:
-        lines += [ln.rstrip("\n") for ln in f][1:]
-    return [ln.split("\t")[0].strip() for ln in lines[:n]]
+    rows = [s for path in (d / "dev.tsv", d / "train.tsv.gz") for (s,) in read_tsv(path).columns("sentence")]
+    return [s.strip() for s in rows[:n]]
 
 
 def ours(model, tok, texts, opts) -> np.ndarray:

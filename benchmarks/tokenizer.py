@@ -27,11 +27,11 @@ os.environ["TOKENIZERS_PARALLELISM"] = "false"
 os.environ["RAYON_NUM_THREADS"] = "1"
 
 import argparse  # noqa: E402
-import gzip  # noqa: E402
 import json  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+from bertkit.data.corpus import iter_documents  # noqa: E402
 from bertkit.utils.paths import shared_data_dir  # noqa: E402
 from common import best_of, machine  # noqa: E402  (benchmarks/common.py, beside this script)
 
@@ -39,20 +39,12 @@ from common import best_of, machine  # noqa: E402  (benchmarks/common.py, beside
 def read_paragraphs(folder: Path, max_bytes: int) -> list[str]:
     """The first paragraphs of the WikiExtractor shards (no <doc> lines, titles or blank lines) up to max_bytes."""
     out, size = [], 0
-    for shard in sorted(folder.glob("enwiki_part*.txt.gz")):
-        with gzip.open(shard, "rt", encoding="utf-8", newline="\n") as f:
-            title_next = False
-            for line in f:
-                line = line.rstrip("\n")
-                if line.startswith("<doc"):
-                    title_next = True
-                elif title_next:
-                    title_next = False
-                elif line and line != "</doc>":
-                    out.append(line)
-                    size += len(line.encode("utf-8"))
-                    if size >= max_bytes:
-                        return out
+    for doc in iter_documents(sorted(folder.glob("enwiki_part*.txt.gz"))):
+        for line in doc:
+            out.append(line)
+            size += len(line.encode("utf-8"))
+            if size >= max_bytes:
+                return out
     raise SystemExit(f"only {size} bytes of paragraphs in {folder}, {max_bytes} asked for")
 
 

@@ -1,4 +1,5 @@
-"""Corpus readers (bertkit.data.corpus): file discovery, plain and WikiExtractor documents, .gz, errors."""
+"""Corpus readers (bertkit.data.corpus: file discovery, plain and WikiExtractor documents, .gz) and task-file
+readers (bertkit.data.tasks: TSV, CoNLL, SQuAD): formats, verbatim fields, one-line errors naming file and line."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ from pathlib import Path
 import pytest
 
 from bertkit.data.corpus import find_files, iter_documents, read_documents, sized_documents
+from bertkit.data.tasks.conll import read_conll
+from bertkit.data.tasks.squad import Answer, read_squad
+from bertkit.data.tasks.tsv import read_tsv
 from bertkit.utils.errors import BertkitError
 
 WIKI = (
@@ -127,3 +131,69 @@ def test_real_wikipedia_shard_head(data_dir, tmp_path):
     assert 0 < len(docs) <= head.count(b"<doc ")
     assert docs[0][0].startswith("Anarchism is a political philosophy")
     assert all(p.strip() and not p.startswith("<doc") and p != "</doc>" for d in docs for p in d)
+
+
+# ---- task files: bertkit.data.tasks ------------------------------------------------------------------------
+
+def test_tsv_verbatim_fields_and_columns(tmp_path):
+    p = _write(tmp_path / "t.tsv.gz", '\ufeffsentence\tlabel\nit \'s "fine" , \t1\n\na\rb\u2028c \t0\n')
+    table = read_tsv(p)
+    assert table.header == ["sentence", "label"]
+    assert table.rows == [['it \'s "fine" , ', "1"], ["a\rb\u2028c ", "0"]]
+    assert table.columns("label", "sentence")[1] == ("0", "a\rb\u2028c ")
+    with pytest.raises(BertkitError, match=r"t.tsv.gz: no column 'text'"):
+        table.columns("text")
+
+
+def test_tsv_errors(tmp_path):
+    with pytest.raises(BertkitError, match=r"r.tsv: line 3 has 3 fields, the header has 2"):
+        read_tsv(_write(tmp_path / "r.tsv", "a\tb\n1\t2\n1\t2\t3\n"))
+    with pytest.raises(BertkitError, match="e.tsv: empty file"):
+        read_tsv(_write(tmp_path / "e.tsv", "\n"))
+
+
+def test_conll(tmp_path):
+    text = "-DOCSTART- -X- -X- O\n\nEU NNP B-NP B-ORG\nrejects VBZ B-VP O\n\n\nPeter\tB-PER\n-DOCSTART- -X- O\nx O\n"
+    assert read_conll(_write(tmp_path / "c.txt", text)) == [
+        (["EU", "rejects"], ["B-ORG", "O"]),
+        (["Peter"], ["B-PER"]),
+        (["x"], ["O"]),
+    ]
+    with pytest.raises(BertkitError, match=r"bad.txt: line 2: expected 'word \.\.\. tag'"):
+        read_conll(_write(tmp_path / "bad.txt", "EU B-ORG\nlonely\n"))
+
+
+SQUAD = (
+    '{"version": "1.1", "data": [{"title": "T", "paragraphs": [{"context": "Bob met Ann.", "qas": [\n'
+    '{"id": "q1", "question": "Who met Ann?", "answers": [{"text": "Bob", "answer_start": 0}]},\n'
+    '{"id": "q2", "question": "Whom?", "answers": [{"text": "Ann", "answer_start": 8},'
+    ' {"text": "Ann.", "answer_start": 8}]}]}]}]}\n'
+)
+
+
+def test_squad(tmp_path):
+    exs = read_squad(_write(tmp_path / "s.json.gz", SQUAD))
+    assert [(e.id, e.question, e.context, e.title) for e in exs] == [
+        ("q1", "Who met Ann?", "Bob met Ann.", "T"),
+        ("q2", "Whom?", "Bob met Ann.", "T"),
+    ]
+    assert exs[1].answers == [Answer("Ann", 8), Answer("Ann.", 8)]
+    for ex in exs:
+        for a in ex.answers:
+            assert ex.context[a.answer_start:].startswith(a.text)
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ('{"data": [\n{"paragraphs": 3', r"line 2: not valid JSON"),
+        ('{"dat": []}', r"top level: missing 'data'"),
+        ('{"data": [{"paragraphs": [{"context": "c", "qas": [{"id": "x", "question": "q"}]}]}]}',
+         r"data\[0\].paragraphs\[0\].qas\[0\]: missing 'answers'"),
+        ('{"data": [{"paragraphs": [{"context": "c", "qas": [{"id": "x", "question": "q", '
+         '"answers": [{"text": "c", "answer_start": "0"}]}]}]}]}', r"answers\[0\].answer_start: expected int"),
+    ],
+)
+def test_squad_errors(tmp_path, text, message):
+    with pytest.raises(BertkitError, match=message):
+        read_squad(_write(tmp_path / "s.json", text))

@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 
 from bertkit.cli.options import existing_dir, positive_int
+from bertkit.data.corpus import read_documents
+from bertkit.data.tasks.tsv import read_tsv
 from bertkit.utils.errors import BertkitError
 from bertkit.utils.io import read_lines
 from bertkit.utils.paths import shared_data_dir
@@ -44,13 +46,12 @@ def default_model_dir() -> Path:
 
 def read_sentences(path: Path) -> tuple[list[str], list[str] | None]:
     """Sentences (and labels, if the TSV has a 'label' column) from a GLUE-style TSV or a plain text file."""
-    lines = list(read_lines(path))
-    header = lines[0].split("\t") if lines else []
+    header = next(iter(read_lines(path)), "").split("\t")
     if "sentence" not in header:
-        return [ln for ln in lines if ln.strip()], None
-    s, lab = header.index("sentence"), header.index("label") if "label" in header else None
-    rows = [ln.split("\t") for ln in lines[1:] if ln.strip()]
-    return [r[s].strip() for r in rows], ([r[lab] for r in rows] if lab is not None else None)
+        return [p for doc in read_documents(path) for p in doc], None
+    table = read_tsv(path)
+    sentences = [s.strip() for (s,) in table.columns("sentence")]
+    return sentences, ([lab for (lab,) in table.columns("label")] if "label" in header else None)
 
 
 def run(args) -> int:
