@@ -22,7 +22,7 @@ from operator import add
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from bertkit.tokenizer.basic import SPLIT_MISMATCH, WHITESPACE, BasicTokenizer, is_removed
+from bertkit.tokenizer.basic import BasicTokenizer, is_removed
 from bertkit.tokenizer.encoding import (
     Encoding,
     normalize_padding,
@@ -39,13 +39,10 @@ from bertkit.tokenizer.vocab import (
     save_config,
     save_vocab,
 )
+from bertkit.tokenizer.pretokenize import ASCII_WORD_RE, PY_CHUNK_RE, chunk_starts, is_plain_ascii, split_chunks
 from bertkit.tokenizer.wordpiece import PREFIX, WordPiece
 from bertkit.utils.errors import BertkitError
 
-_WS_CLASS = "".join(sorted(WHITESPACE)).replace("\\", "\\\\")
-_CHUNK_RE = re.compile(f"[^{_WS_CLASS}]+")  # a chunk under BERT's (Rust's) whitespace
-_PY_CHUNK_RE = re.compile(r"\S+")  # a chunk under str.split(): the same where no SPLIT_MISMATCH char occurs
-_ASCII_WORD_RE = re.compile(r"[A-Za-z0-9]+|[^A-Za-z0-9]")  # in printable ASCII, the rest is punctuation
 _CLEANUP = ((" .", "."), (" ?", "?"), (" !", "!"), (" ,", ","), (" ' ", "'"), (" n't", "n't"), (" 'm", "'m"),
             (" do not", " don't"), (" 's", "'s"), (" 've", "'ve"), (" 're", "'re"))  # decoders::wordpiece::cleanup
 
@@ -258,7 +255,7 @@ class Tokenizer:
         # _sequence).
         step = len(chunk) + 1
         flat: list[int] = []
-        if chunk.isascii() and chunk.isprintable() and self._plain_ascii and self._special_first not in chunk:
+        if self._plain_ascii and is_plain_ascii(chunk) and self._special_first not in chunk:
             # ASCII without control characters: lower-casing is str.lower, NFD changes nothing, and every
             # character that is not a letter or digit is punctuation
             text = chunk.lower() if self._lowercase else chunk
@@ -278,7 +275,7 @@ class Tokenizer:
                 self._flat[chunk] = f
                 t = self._ids[chunk] = f[0::5]
                 return t, f
-            for m in _ASCII_WORD_RE.finditer(text):
+            for m in ASCII_WORD_RE.finditer(text):
                 w = m.group()
                 pieces = words.get(w)
                 if pieces is None:
@@ -303,7 +300,7 @@ class Tokenizer:
         return t, f
 
     def _fill_ids(self, chunk: str) -> tuple[int, ...]:
-        if chunk.isascii() and chunk.isprintable() and self._plain_ascii and self._special_first not in chunk:
+        if self._plain_ascii and is_plain_ascii(chunk) and self._special_first not in chunk:
             # ids only (no offsets wanted yet): the ASCII shortcut of _fill with a word -> ids cache
             text = chunk.lower() if self._lowercase else chunk
             word_ids = self._word_ids
@@ -313,7 +310,7 @@ class Tokenizer:
                     t = word_ids[text] = tuple([p[0] for p in self._split_word(text)])
             else:
                 out: list[int] = []
-                for w in _ASCII_WORD_RE.findall(text):
+                for w in ASCII_WORD_RE.findall(text):
                     got = word_ids.get(w)
                     if got is None:
                         got = word_ids[w] = tuple([p[0] for p in self._split_word(w)])
@@ -327,15 +324,14 @@ class Tokenizer:
         return self._fill(chunk)[1]
 
     def _chunks(self, text: str) -> list[str]:
-        if not self.config.do_basic_tokenize or not any(c in text for c in SPLIT_MISMATCH):
-            return text.split()
-        return _CHUNK_RE.findall(text)
+        # without basic tokenization BertTokenizerLegacy splits on Python's whitespace
+        return split_chunks(text) if self.config.do_basic_tokenize else text.split()
 
     def _chunk_starts(self, text: str) -> list[int]:
         """Start index of each chunk in ``text``."""
-        if not self.config.do_basic_tokenize or not any(c in text for c in SPLIT_MISMATCH):
-            return [m.start() for m in _PY_CHUNK_RE.finditer(text)]
-        return [m.start() for m in _CHUNK_RE.finditer(text)]
+        if self.config.do_basic_tokenize:
+            return chunk_starts(text)
+        return [m.start() for m in PY_CHUNK_RE.finditer(text)]
 
     def _check_cache(self) -> None:
         if len(self._ids) > self.cache_size or len(self._flat) > self.cache_size:
