@@ -388,7 +388,7 @@ def prepare(counts: dict[str, int], config: TrainerConfig) -> tuple[list[list[in
             continue
         words.append([ids[w[0]], *[ids[PREFIX + ch] for ch in w[1:]]])
         freqs.append(c)
-    stats = {"distinct_words": len(counts), "words_kept": len(words), "words_rare": len(counts) - len(kept),
+    stats = {"distinct_words": len(counts), "words_kept": len(words), "words_dropped": len(counts) - len(kept),
              "words_outside_alphabet": outside, "alphabet_chars": len(chars), "alphabet_symbols": len(symbols)}
     return words, freqs, symbols, stats
 
