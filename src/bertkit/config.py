@@ -86,11 +86,7 @@ class BertConfig:
     # ---- validation -------------------------------------------------------------------------------------
     def validate(self) -> None:
         """Check types and consistency; raise BertkitError naming the offending field."""
-        hints = typing.get_type_hints(BertConfig)
-        for f in dataclasses.fields(self):
-            if not _type_ok(getattr(self, f.name), hints[f.name]):
-                raise BertkitError(f"config: {f.name}={getattr(self, f.name)!r} should be of type "
-                                   f"{_type_name(hints[f.name])}")
+        check_field_types(self, "config")
         for name in ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
                      "max_position_embeddings", "type_vocab_size"):
             if getattr(self, name) < 1:
@@ -124,9 +120,7 @@ class BertConfig:
         if not isinstance(d, dict):
             raise BertkitError(f"{source}: expected a JSON object, got {type(d).__name__}")
         names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(k for k in d if k not in names and k not in IGNORED_HF_KEYS and k not in REQUIRED_HF_VALUES)
-        if unknown:
-            raise BertkitError(f"{source}: unknown config key(s): {', '.join(unknown)}")
+        check_known_keys(d, names | IGNORED_HF_KEYS | set(REQUIRED_HF_VALUES), source)
         for key, want in REQUIRED_HF_VALUES.items():
             if key in d and d[key] != want and not (want == {} and d[key] is None):
                 raise BertkitError(f"{source}: {key}={d[key]!r} is not supported "
@@ -199,6 +193,22 @@ PRESETS: dict[str, tuple[int, int, int]] = {
 }
 
 
+def check_known_keys(d: dict[str, Any], allowed: set[str] | frozenset[str], source: str, prefix: str = "") -> None:
+    """Raise BertkitError naming every key of ``d`` not in ``allowed`` (as ``prefix + key``)."""
+    unknown = sorted(str(k) for k in d if k not in allowed)
+    if unknown:
+        raise BertkitError(f"{source}: unknown config key(s): {', '.join(prefix + k for k in unknown)}")
+
+
+def check_field_types(obj: Any, source: str) -> None:
+    """Check each field of the dataclass instance ``obj`` against its annotation; raise naming the field."""
+    hints = typing.get_type_hints(type(obj))
+    for f in dataclasses.fields(obj):
+        if not _type_ok(getattr(obj, f.name), hints[f.name]):
+            raise BertkitError(f"{source}: {f.name}={getattr(obj, f.name)!r} should be of type "
+                               f"{_type_name(hints[f.name])}")
+
+
 def _type_ok(value: Any, hint: Any) -> bool:
     """Whether ``value`` fits the annotation (int is not bool; a float field takes an int, as HF allows)."""
     origin = typing.get_origin(hint)
@@ -222,3 +232,205 @@ def _type_ok(value: Any, hint: Any) -> bool:
 
 def _type_name(hint: Any) -> str:
     return str(hint).replace("typing.", "") if typing.get_origin(hint) else getattr(hint, "__name__", str(hint))
+
+
+# ---- run configs (YAML: sections model / data / train) ----------------------------------------------------------
+# Validated as strictly as BertConfig, with the same helpers: an unknown key is an error naming section.key.
+
+
+@dataclass
+class DataConfig:
+    """How pretraining instances are made (Devlin et al. 2018, appendix A.1; Google's create_pretraining_data)."""
+
+    max_seq_length: int = 128
+    mlm_probability: float = 0.15
+    max_predictions: int | None = None  # masked tokens per sequence at most; None = ceil(max_seq_length * p)
+    nsp: bool = True  # False: the RoBERTa recipe (full-length segments across sentences and documents, no NSP)
+    short_seq_prob: float = 0.1
+    whole_word_mask: bool = False
+    eval_documents: int = 100  # held out of training: the store's last documents
+    eval_instances: int = 2000  # at most this many held-out instances are evaluated
+    shuffle_documents: int = 1024  # documents whose instances are shuffled together (a block)
+
+    def validate(self, source: str = "data") -> None:
+        check_field_types(self, source)
+        if self.max_seq_length < 8:
+            raise BertkitError(f"{source}: max_seq_length={self.max_seq_length} must be at least 8")
+        if not 0.0 < self.mlm_probability < 1.0:
+            raise BertkitError(f"{source}: mlm_probability={self.mlm_probability} must be in (0, 1)")
+        if not 0.0 <= self.short_seq_prob <= 1.0:
+            raise BertkitError(f"{source}: short_seq_prob={self.short_seq_prob} must be in [0, 1]")
+        for name in ("eval_documents", "eval_instances"):
+            if getattr(self, name) < 0:
+                raise BertkitError(f"{source}: {name} must be >= 0")
+        for name in ("max_predictions", "shuffle_documents"):
+            v = getattr(self, name)
+            if v is not None and v < 1:
+                raise BertkitError(f"{source}: {name}={v} must be >= 1")
+
+
+DTYPES = ("auto", "float32", "bfloat16", "float16")
+
+
+@dataclass
+class TrainConfig:
+    """The optimisation and bookkeeping of one run (the one loop in bertkit.train)."""
+
+    max_steps: int = 10_000
+    batch_size: int = 256  # global: sequences per optimizer step, over all processes and accumulation steps
+    grad_accum: int = 1
+    lr: float | None = None  # None: the model preset's default (see PRESET_LR)
+    warmup_steps: int | None = None  # None: warmup_ratio * max_steps; never longer than the run
+    warmup_ratio: float = 0.05
+    weight_decay: float = 0.01
+    max_grad_norm: float = 1.0
+    adam_beta1: float = 0.9
+    adam_beta2: float = 0.999
+    adam_epsilon: float = 1e-6
+    dtype: str = "auto"  # auto: bfloat16 on GPUs and on CPUs with native bf16, else float32
+    device: str = "auto"
+    seed: int = 0
+    log_every: int = 10
+    eval_every: int | None = None  # None: about 10 evaluations per run
+    save_every: int | None = None  # None: only at the end
+    keep_checkpoints: int = 3
+
+    def validate(self, source: str = "train") -> None:
+        check_field_types(self, source)
+        for name in ("max_steps", "batch_size", "grad_accum", "log_every", "keep_checkpoints"):
+            if getattr(self, name) < 1:
+                raise BertkitError(f"{source}: {name}={getattr(self, name)} must be >= 1")
+        for name in ("eval_every", "save_every"):
+            v = getattr(self, name)
+            if v is not None and v < 1:
+                raise BertkitError(f"{source}: {name}={v} must be >= 1")
+        if self.lr is not None and self.lr <= 0:
+            raise BertkitError(f"{source}: lr={self.lr} must be > 0")
+        if self.warmup_steps is not None and self.warmup_steps < 0:
+            raise BertkitError(f"{source}: warmup_steps must be >= 0")
+        if not 0.0 <= self.warmup_ratio <= 1.0:
+            raise BertkitError(f"{source}: warmup_ratio={self.warmup_ratio} must be in [0, 1]")
+        if self.dtype not in DTYPES:
+            raise BertkitError(f"{source}: dtype={self.dtype!r} is not one of {', '.join(DTYPES)}")
+        if self.batch_size % self.grad_accum:
+            raise BertkitError(f"{source}: batch_size={self.batch_size} is not divisible by grad_accum="
+                               f"{self.grad_accum}")
+
+
+# Peak learning rates that work for each size at the default batch (smaller models take larger steps).
+PRESET_LR = {"tiny": 1e-3, "mini": 1e-3, "small": 5e-4, "medium": 3e-4, "base": 1e-4, "large": 5e-5}
+_SECTIONS = {"data": DataConfig, "train": TrainConfig}
+
+
+@dataclass
+class RunConfig:
+    """A whole run: ``model`` (a preset name and/or BertConfig fields), ``data``, ``train``."""
+
+    model: dict[str, Any] = dataclasses.field(default_factory=lambda: {"preset": "mini"})
+    data: DataConfig = dataclasses.field(default_factory=DataConfig)
+    train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
+
+    @classmethod
+    def from_dict(cls, d: Any, *, source: str = "run config") -> "RunConfig":
+        """Strict: unknown sections or keys, wrong types and bad values raise BertkitError naming them."""
+        if d is None:
+            d = {}
+        if not isinstance(d, dict):
+            raise BertkitError(f"{source}: expected a mapping with sections model, data, train")
+        check_known_keys(d, {"model", *_SECTIONS}, source)
+        model = d.get("model", {"preset": "mini"})
+        if isinstance(model, str):
+            model = {"preset": model}
+        if not isinstance(model, dict):
+            raise BertkitError(f"{source}: model must be a preset name or a mapping of BertConfig fields")
+        model = dict(model)
+        check_known_keys(model, {"preset", *(f.name for f in dataclasses.fields(BertConfig))}, source, "model.")
+        if "vocab_size" in model:
+            raise BertkitError(f"{source}: model.vocab_size is taken from the tokenizer; remove it")
+        if model.get("preset") is not None and model["preset"] not in PRESETS:
+            raise BertkitError(f"{source}: model.preset={model['preset']!r} is not one of {', '.join(PRESETS)}")
+        sections = {}
+        for name, kind in _SECTIONS.items():
+            sec = d.get(name) or {}
+            if not isinstance(sec, dict):
+                raise BertkitError(f"{source}: {name} must be a mapping")
+            check_known_keys(sec, {f.name for f in dataclasses.fields(kind)}, source, f"{name}.")
+            obj = kind(**sec)
+            obj.validate(f"{source}: {name}")
+            sections[name] = obj
+        run = cls(model=model, **sections)
+        run.bert_config(vocab_size=30522)  # the model fields must make a valid BertConfig
+        return run
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"model": dict(self.model), "data": dataclasses.asdict(self.data),
+                "train": dataclasses.asdict(self.train)}
+
+    @classmethod
+    def from_yaml(cls, path: str | os.PathLike) -> "RunConfig":
+        import yaml
+
+        p = Path(path)
+        if not p.is_file():
+            raise BertkitError(f"{p}: no such config file")
+        try:
+            d = yaml.safe_load(p.read_text(encoding="utf-8"))
+        except yaml.YAMLError as e:
+            mark = getattr(e, "problem_mark", None)
+            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            raise BertkitError(f"{p}: malformed YAML{where}: {getattr(e, 'problem', None) or e}") from None
+        except UnicodeDecodeError as e:
+            raise BertkitError(f"{p}: not valid UTF-8 ({e.reason})") from None
+        return cls.from_dict(d, source=str(p))
+
+    def to_yaml(self, path: str | os.PathLike) -> None:
+        import yaml
+
+        Path(path).write_text(yaml.safe_dump(self.to_dict(), sort_keys=False), encoding="utf-8")
+
+    def with_overrides(self, assignments: list[str]) -> "RunConfig":
+        """Apply ``section.key=value`` strings (values parsed as YAML scalars: 0, 5e-4, true, null, mini)."""
+        d = self.to_dict()
+        for item in assignments:
+            key, sep, text = item.partition("=")
+            parts = key.strip().split(".")
+            if not sep or len(parts) != 2 or not all(parts):
+                raise BertkitError(f"--set {item!r}: expected section.key=value, e.g. train.lr=5e-4")
+            section, name = parts
+            if section not in d:
+                raise BertkitError(f"--set {item!r}: unknown section {section!r} (one of model, data, train)")
+            d[section][name] = parse_scalar(text)
+        return RunConfig.from_dict(d, source="--set")
+
+    def bert_config(self, vocab_size: int) -> BertConfig:
+        """The model's BertConfig: the preset (if any) with the given fields on top, and ``vocab_size``."""
+        fields = {k: v for k, v in self.model.items() if k != "preset"}
+        preset = self.model.get("preset")
+        try:
+            if preset is not None:
+                return BertConfig.preset(preset, **fields, vocab_size=vocab_size)
+            return BertConfig.from_dict({**fields, "vocab_size": vocab_size}, source="model")
+        except BertkitError as e:
+            raise BertkitError(f"model: {str(e).split(': ', 1)[-1]}") from None
+
+    def resolved_lr(self) -> float:
+        if self.train.lr is not None:
+            return self.train.lr
+        return PRESET_LR.get(self.model.get("preset") or "", 1e-4)
+
+
+def parse_scalar(text: str) -> Any:
+    """A ``--set`` value: YAML scalar rules, plus floats such as ``5e-4`` that YAML 1.1 leaves as strings."""
+    import yaml
+
+    text = text.strip()
+    try:
+        value = yaml.safe_load(text) if text else ""
+    except yaml.YAMLError:
+        return text
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value

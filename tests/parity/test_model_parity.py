@@ -16,7 +16,9 @@ transformers = pytest.importorskip("transformers")
 from bertparity import random_batch, record_diff  # noqa: E402
 
 from bertkit.convert import load_pretrained  # noqa: E402
+from bertkit.data.batch import Batch  # noqa: E402
 from bertkit.model import BertForMaskedLM, BertForPreTraining, BertModel  # noqa: E402
+from bertkit.tasks.pretraining import PretrainingObjective  # noqa: E402
 
 ATOL = 1e-5
 
@@ -80,9 +82,18 @@ def test_masked_lm(hf_checkpoint):
     labels[0, 0] = 7
     with torch.no_grad():
         want = hf(input_ids=ids, attention_mask=mask, token_type_ids=types, labels=labels)
-        got = model(ids, mask, types, labels=labels)
+        got = model(ids, mask, types)
+        batch = _sparse_batch(ids, mask, types, labels)
+        obj = PretrainingObjective(nsp=False)
+        loss = obj.loss_and_metrics(model, batch)["mlm_loss"] / obj.counts(batch)["mlm"]
     record_diff("odd: BertForMaskedLM logits", got.logits, want.logits, ATOL)
-    record_diff("odd: BertForMaskedLM loss", got.loss, want.loss, ATOL)
+    record_diff("odd: BertForMaskedLM loss (sparse MLM objective)", loss, want.loss, ATOL)
+
+
+def _sparse_batch(ids, mask, types, labels, nsp=None) -> Batch:
+    """Hugging Face's (B, L) labels (-100 = none) as bertkit's explicit positions and labels."""
+    pos = torch.nonzero(labels.flatten() != -100).flatten()
+    return Batch(ids, mask, types, mlm_positions=pos, mlm_labels=labels.flatten()[pos], next_sentence_label=nsp)
 
 
 def test_pretraining_loss(hf_checkpoint):
@@ -95,8 +106,11 @@ def test_pretraining_loss(hf_checkpoint):
     nsp = torch.tensor([0, 1, 1, 0])
     with torch.no_grad():
         want = hf(input_ids=ids, attention_mask=mask, token_type_ids=types, labels=labels, next_sentence_label=nsp)
-        got = model(ids, mask, types, labels=labels, next_sentence_label=nsp)
-    record_diff("odd: pretraining loss", got.loss, want.loss, ATOL)
+        batch = _sparse_batch(ids, mask, types, labels, nsp)
+        obj = PretrainingObjective()
+        sums, counts = obj.loss_and_metrics(model, batch), obj.counts(batch)
+        loss = sums["mlm_loss"] / counts["mlm"] + sums["nsp_loss"] / counts["nsp"]
+    record_diff("odd: pretraining loss (sparse MLM + NSP objective)", loss, want.loss, ATOL)
 
 
 def test_bf16_load_is_close(hf_checkpoint):

@@ -10,7 +10,9 @@ import torch
 import torch.nn.functional as F
 
 from bertkit.config import BertConfig
+from bertkit.data.batch import Batch
 from bertkit.model import BertForMaskedLM, BertForPreTraining, BertModel, EncoderOutput, pad, unpad
+from bertkit.tasks.pretraining import PretrainingObjective
 
 CFG = BertConfig(vocab_size=99, hidden_size=36, num_hidden_layers=3, num_attention_heads=3, intermediate_size=37,
                  max_position_embeddings=40, hidden_dropout_prob=0.1, attention_probs_dropout_prob=0.1)
@@ -109,31 +111,41 @@ def test_mlm_decoder_is_tied_to_word_embeddings():
 
 
 def test_pretraining_losses():
+    """The objective's sums / counts are BERT's mean MLM and NSP cross-entropies (computed here by hand)."""
     torch.manual_seed(0)
     m = BertForPreTraining(CFG).eval()
     ids, mask = _batch()
-    labels = torch.full_like(ids, -100)
-    labels[0, 2], labels[1, 5], labels[2, 1] = 4, 8, 15
+    pos = torch.tensor([0 * 11 + 2, 1 * 11 + 5, 2 * 11 + 1])  # flat (row * L + col)
+    lab = torch.tensor([4, 8, 15])
     nsp = torch.tensor([0, 1, 1])
-    out = m(ids, mask, labels=labels, next_sentence_label=nsp)
+    batch = Batch(ids, mask, torch.zeros_like(ids), mlm_positions=pos, mlm_labels=lab, next_sentence_label=nsp)
+    obj = PretrainingObjective()
+    sums, counts = obj.loss_and_metrics(m, batch), obj.counts(batch)
+    out = m(ids, mask)
     logits = out.prediction_logits
     want_mlm = -torch.stack([F.log_softmax(logits[0, 2], -1)[4], F.log_softmax(logits[1, 5], -1)[8],
                              F.log_softmax(logits[2, 1], -1)[15]]).mean()
     want_nsp = -F.log_softmax(out.seq_relationship_logits, -1)[torch.arange(3), nsp].mean()
-    torch.testing.assert_close(out.mlm_loss, want_mlm)
-    torch.testing.assert_close(out.nsp_loss, want_nsp)
-    torch.testing.assert_close(out.loss, want_mlm + want_nsp)
+    assert counts == {"mlm": 3, "nsp": 3}
+    torch.testing.assert_close(sums["mlm_loss"] / counts["mlm"], want_mlm)
+    torch.testing.assert_close(sums["nsp_loss"] / counts["nsp"], want_nsp)
     assert out.seq_relationship_logits.shape == (3, 2) and logits.shape == (3, 11, 99)
-    assert m(ids, mask).loss is None
-    torch.testing.assert_close(m(ids, mask, labels=labels).loss, want_mlm)
+    # sparse MLM: the head on the asked positions only gives those rows of the dense logits
+    sparse = m(ids, mask, mlm_positions=pos).prediction_logits
+    assert sparse.shape == (3, 99)
+    torch.testing.assert_close(sparse, logits.flatten(0, 1)[pos])
+    dense = PretrainingObjective(sparse=False).loss_and_metrics(m, batch)
+    for k in sums:
+        torch.testing.assert_close(dense[k], sums[k])
+    assert int(sums["mlm_accuracy"]) == int((logits.flatten(0, 1)[pos].argmax(-1) == lab).sum())
 
 
 def test_masked_lm_has_no_pooler():
     m = BertForMaskedLM(CFG).eval()
     assert m.bert.pooler is None
     ids, mask = _batch()
-    out = m(ids, mask, labels=ids)
-    assert out.logits.shape == (3, 11, 99) and out.loss.ndim == 0
+    out = m(ids, mask)
+    assert out.logits.shape == (3, 11, 99)
 
 
 def test_bf16_forward():

@@ -101,8 +101,14 @@ def _first_line(e: Exception) -> str:
     return str(e).splitlines()[0] if str(e) else type(e).__name__
 
 
+_WRAPPER_PREFIXES = ("module.", "_orig_mod.")  # DDP and torch.compile wrappers, in state dicts saved from them
+
+
 def _normalise(key: str) -> str:
-    """A checkpoint key -> HF full name: legacy gamma/beta renamed, ``bert.`` added to bare encoder keys."""
+    """A checkpoint key -> HF full name: wrapper prefixes dropped, legacy gamma/beta renamed, ``bert.`` added
+    to bare encoder keys."""
+    while key.startswith(_WRAPPER_PREFIXES):
+        key = key.split(".", 1)[1]
     if key.endswith("LayerNorm.gamma"):
         key = key[: -len("gamma")] + "weight"
     elif key.endswith("LayerNorm.beta"):
@@ -293,6 +299,7 @@ def checkpoint_info(path: str | os.PathLike) -> dict[str, Any]:
 
 def convert_to_hf(model: nn.Module) -> dict[str, Tensor]:
     """``model``'s parameters under Hugging Face names (no ``bert.`` prefix for a bare BertModel, as HF)."""
+    model = unwrap_model(model)
     ours_to_own = _full_model_keys(model)
     sd = model.state_dict()
     out = {}
@@ -304,26 +311,43 @@ def convert_to_hf(model: nn.Module) -> dict[str, Tensor]:
     return out
 
 
-def save_pretrained(model: nn.Module, path: str | os.PathLike, tokenizer: Any = None) -> Path:
-    """Write ``model`` (BertModel, BertForMaskedLM or BertForPreTraining) as a Hugging Face directory.
+def unwrap_model(model: nn.Module) -> nn.Module:
+    """The bertkit model inside DDP (``.module``) or ``torch.compile`` (``._orig_mod``) wrappers."""
+    while True:
+        inner = getattr(model, "_orig_mod", None) or getattr(model, "module", None)
+        if not isinstance(inner, nn.Module):
+            return model
+        model = inner
+
+
+def write_pretrained(model: nn.Module, path: str | os.PathLike, tokenizer: Any = None) -> None:
+    """Write ``model`` as a Hugging Face directory into ``path`` (an existing, empty directory), not atomically.
 
     Writes config.json (with ``architectures`` and ``model_type``), model.safetensors, and the tokenizer's
-    vocab.txt + tokenizer_config.json when ``tokenizer`` is given, atomically: ``path`` is replaced as a whole
-    only once everything is written. Returns the path.
+    vocab.txt + tokenizer_config.json when ``tokenizer`` is given. DDP / compile wrappers are unwrapped.
     """
+    model = unwrap_model(model)
     if not isinstance(model, MODEL_CLASSES):
         raise BertkitError(f"cannot save {type(model).__name__}; one of {', '.join(c.__name__ for c in MODEL_CLASSES)}")
     tensors = {k: v.detach().to("cpu").contiguous() for k, v in convert_to_hf(model).items()}
     dtype = str(next(iter(tensors.values())).dtype).removeprefix("torch.")
+    out = Path(path)
+    model.config.to_json_file(out / CONFIG_NAME, architectures=[type(model).__name__], dtype=dtype,
+                              tie_word_embeddings=True)
+    save_file(tensors, str(out / SAFETENSORS_NAME), metadata={"format": "pt"})
+    if tokenizer is not None:
+        tokenizer.save_pretrained(out)
+
+
+def save_pretrained(model: nn.Module, path: str | os.PathLike, tokenizer: Any = None) -> Path:
+    """Write ``model`` (BertModel, BertForMaskedLM or BertForPreTraining) as a Hugging Face directory,
+    atomically: ``path`` is replaced as a whole only once everything is written (see :func:`write_pretrained`).
+    Returns the path."""
     final = Path(path)
     with atomic_dir(final) as tmp:
-        model.config.to_json_file(tmp / CONFIG_NAME, architectures=[type(model).__name__], dtype=dtype,
-                                  tie_word_embeddings=True)
-        save_file(tensors, str(tmp / SAFETENSORS_NAME), metadata={"format": "pt"})
-        if tokenizer is not None:
-            tokenizer.save_pretrained(tmp)
+        write_pretrained(model, tmp, tokenizer)
     return final
 
 
-__all__ = ["load_pretrained", "save_pretrained", "checkpoint_info", "LoadReport",
+__all__ = ["load_pretrained", "save_pretrained", "write_pretrained", "unwrap_model", "checkpoint_info", "LoadReport",
            "convert_from_hf", "convert_to_hf", "read_state_dict"]

@@ -19,9 +19,6 @@ from bertkit.model.bert import ACTIVATIONS, BertModel
 from bertkit.model.init import init_bert_weights
 from bertkit.model.outputs import MaskedLMOutput, PreTrainingOutput
 
-IGNORE_INDEX = -100  # label value for positions that carry no MLM loss
-
-
 class MLMHead(nn.Module):
     """dense + activation + LayerNorm, then logits = h @ word_embeddings.T + bias."""
 
@@ -32,18 +29,20 @@ class MLMHead(nn.Module):
         self.norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
         self.bias = nn.Parameter(torch.zeros(config.vocab_size))
 
-    def forward(self, x: Tensor, decoder_weight: Tensor) -> Tensor:
-        """x: (..., H); decoder_weight: (V, H), the word embeddings. Returns (..., V)."""
+    def forward(self, x: Tensor, decoder_weight: Tensor, positions: Tensor | None = None) -> Tensor:
+        """x: (B, L, H); decoder_weight: (V, H), the word embeddings.
+
+        positions: None scores every position and returns (B, L, V); (M,) long flat indices into B*L return
+        (M, V) for those positions only (sparse MLM: the transform and the decoder skip the unlabelled ~85%).
+        """
+        if positions is not None:
+            x = x.flatten(0, 1).index_select(0, positions)  # (B, L, H) -> (M, H)
         return F.linear(self.norm(self.act(self.transform(x))), decoder_weight, self.bias)
 
 
-def mlm_loss(logits: Tensor, labels: Tensor) -> Tensor:
-    """Mean cross-entropy over positions whose label is not -100. logits (B, L, V), labels (B, L)."""
-    return F.cross_entropy(logits.flatten(0, -2).float(), labels.flatten(), ignore_index=IGNORE_INDEX)
-
-
 class BertForPreTraining(nn.Module):
-    """BertModel + MLM head + NSP head (Linear(H, 2) on the pooled output)."""
+    """BertModel + MLM head + NSP head (Linear(H, 2) on the pooled output). Returns logits; the losses live in
+    :mod:`bertkit.tasks.pretraining`."""
 
     def __init__(self, config: BertConfig):
         super().__init__()
@@ -59,21 +58,17 @@ class BertForPreTraining(nn.Module):
         input_ids: Tensor,
         attention_mask: Tensor | None = None,
         token_type_ids: Tensor | None = None,
-        labels: Tensor | None = None,
-        next_sentence_label: Tensor | None = None,
+        mlm_positions: Tensor | None = None,
         output_hidden_states: bool = False,
     ) -> PreTrainingOutput:
-        """input_ids, attention_mask, token_type_ids: (B, L) as for :meth:`BertModel.forward`;
-        labels: (B, L) long, -100 = no loss; next_sentence_label: (B,) long, 0 = B follows A.
-        ``loss`` is mlm_loss + nsp_loss (or whichever was asked for)."""
+        """input_ids, attention_mask, token_type_ids: (B, L) as for :meth:`BertModel.forward`.
+
+        mlm_positions: (M,) flat indices into B*L; given, ``prediction_logits`` is (M, V) for those positions
+        only, else (B, L, V). ``seq_relationship_logits`` is (B, 2), 0 = B follows A.
+        """
         enc = self.bert(input_ids, attention_mask, token_type_ids, output_hidden_states=output_hidden_states)
-        logits = self.mlm(enc.last_hidden_state, self.bert.embeddings.word.weight)
-        nsp_logits = self.nsp(enc.pooler_output)
-        l_mlm = mlm_loss(logits, labels) if labels is not None else None
-        l_nsp = F.cross_entropy(nsp_logits.float(), next_sentence_label) if next_sentence_label is not None else None
-        parts = [l for l in (l_mlm, l_nsp) if l is not None]
-        loss = sum(parts[1:], parts[0]) if parts else None
-        return PreTrainingOutput(logits, nsp_logits, loss, l_mlm, l_nsp, enc.hidden_states)
+        logits = self.mlm(enc.last_hidden_state, self.bert.embeddings.word.weight, mlm_positions)
+        return PreTrainingOutput(logits, self.nsp(enc.pooler_output), enc.hidden_states)
 
 
 class BertForMaskedLM(nn.Module):
@@ -91,10 +86,11 @@ class BertForMaskedLM(nn.Module):
         input_ids: Tensor,
         attention_mask: Tensor | None = None,
         token_type_ids: Tensor | None = None,
-        labels: Tensor | None = None,
+        mlm_positions: Tensor | None = None,
         output_hidden_states: bool = False,
     ) -> MaskedLMOutput:
-        """Inputs as for :meth:`BertForPreTraining.forward`; returns logits (B, L, V) and the MLM loss."""
+        """Inputs as for :meth:`BertForPreTraining.forward`; returns logits (B, L, V), or (M, V) with
+        ``mlm_positions``."""
         enc = self.bert(input_ids, attention_mask, token_type_ids, output_hidden_states=output_hidden_states)
-        logits = self.mlm(enc.last_hidden_state, self.bert.embeddings.word.weight)
-        return MaskedLMOutput(logits, mlm_loss(logits, labels) if labels is not None else None, enc.hidden_states)
+        logits = self.mlm(enc.last_hidden_state, self.bert.embeddings.word.weight, mlm_positions)
+        return MaskedLMOutput(logits, enc.hidden_states)

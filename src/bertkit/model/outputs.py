@@ -28,23 +28,19 @@ class EncoderOutput:
 class PreTrainingOutput:
     """What :class:`bertkit.model.BertForPreTraining` returns.
 
-    prediction_logits: (B, L, V) MLM scores; seq_relationship_logits: (B, 2) NSP scores (0 = is next).
-    mlm_loss / nsp_loss: mean cross-entropy when labels are given, else None; loss is their sum (or the one
-    given).
+    prediction_logits: MLM scores, (B, L, V) for every position or (M, V) for the M positions asked for;
+    seq_relationship_logits: (B, 2) NSP scores (0 = B follows A). Losses live in the objectives
+    (:mod:`bertkit.tasks.pretraining`).
     """
 
     prediction_logits: Tensor
     seq_relationship_logits: Tensor
-    loss: Tensor | None = None
-    mlm_loss: Tensor | None = None
-    nsp_loss: Tensor | None = None
     hidden_states: tuple[Tensor, ...] | None = None
 
 
 @dataclass
 class MaskedLMOutput:
-    """What :class:`bertkit.model.BertForMaskedLM` returns: logits (B, L, V), loss when labels are given."""
+    """What :class:`bertkit.model.BertForMaskedLM` returns: logits (B, L, V), or (M, V) for asked positions."""
 
     logits: Tensor
-    loss: Tensor | None = None
     hidden_states: tuple[Tensor, ...] | None = None

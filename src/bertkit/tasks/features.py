@@ -13,7 +13,7 @@ from typing import Iterable, Iterator
 import numpy as np
 import torch
 
-from bertkit.data.collate import Batch, pad_encodings
+from bertkit.data.batch import Batch, pad_encodings
 from bertkit.tokenizer import Tokenizer
 from bertkit.utils.errors import BertkitError
 

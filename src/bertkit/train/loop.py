@@ -1,0 +1,353 @@
+"""The one training loop, shared by pretraining and fine-tuning (STYLE.md §3.6; torchtitan, nanoGPT).
+
+An *objective* supplies ``loss_and_metrics(model, batch) -> {name: sum}``, ``counts(batch) -> {key: n}``,
+``LOSSES`` (the sums that make up the loss) and ``COUNTS`` (each sum's count key). For every step the loop
+first sums the counts of all micro-batches over all processes, then back-propagates
+``sum(loss_sum / global_count) * world_size`` per micro-batch (DDP averages gradients over processes), so the
+gradient is that of the mean over the *global* step whatever the accumulation and the number of processes.
+
+*Data* supplies ``batches(state) -> iterator of (micro_batches, state_after)``: this process's micro-batches
+for each step, and the position after them (saved in checkpoints; ``state=None`` starts at the beginning).
+Batches are made in a background thread while the model computes.
+
+Mixed precision, accumulation, clipping, the schedule, evaluation, logging and checkpointing live only here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, Protocol
+
+import torch
+from torch import Tensor, nn
+
+from bertkit.data.batch import Batch
+from bertkit.train import checkpoint as ckpt
+from bertkit.train.dist import DistInfo, all_reduce_sum, barrier
+from bertkit.train.metrics import LOG_NAME, PLOT_NAME, JsonlLog, plot_curves
+from bertkit.train.optim import build_optimizer, linear_schedule
+from bertkit.utils.errors import BertkitError
+
+log = logging.getLogger(__name__)
+
+
+class Objective(Protocol):
+    LOSSES: tuple[str, ...]
+    COUNTS: dict[str, str]
+
+    def counts(self, batch: Batch) -> dict[str, int]: ...
+
+    def loss_and_metrics(self, model: nn.Module, batch: Batch) -> dict[str, Tensor]: ...
+
+
+class BatchSource(Protocol):
+    def batches(self, state: dict | None) -> Iterator[tuple[list[Batch], dict]]: ...
+
+
+@dataclass
+class LoopSettings:
+    """What the loop needs beyond model, objective and data (built from a TrainConfig by the caller)."""
+
+    total_steps: int
+    lr: float
+    warmup_steps: int
+    weight_decay: float = 0.01
+    betas: tuple[float, float] = (0.9, 0.999)
+    eps: float = 1e-6
+    max_grad_norm: float | None = 1.0
+    dtype: torch.dtype = torch.float32  # autocast dtype; parameters and optimizer state stay float32
+    log_every: int = 10
+    eval_every: int | None = None
+    save_every: int | None = None
+    keep_checkpoints: int = 3
+    progress: bool = True
+
+
+def autocast_dtype(name: str, device: torch.device) -> torch.dtype:
+    """``auto`` -> bfloat16 on a GPU that has it and on a CPU with native bf16 instructions, else float32."""
+    if name == "auto":
+        if device.type == "cuda":
+            return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float32
+        return torch.bfloat16 if cpu_has_native_bf16() else torch.float32
+    dtype = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[name]
+    if dtype is torch.float16 and device.type != "cuda":
+        raise BertkitError("train.dtype=float16 needs a GPU; on a CPU use bfloat16")
+    return dtype
+
+
+def cpu_has_native_bf16() -> bool:
+    """AVX512-BF16 or AMX-BF16 in /proc/cpuinfo (x86 Linux); False where that cannot be read."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text(errors="replace")
+    except OSError:
+        return False
+    return " avx512_bf16" in flags or " amx_bf16" in flags
+
+
+class Trainer:
+    """Runs ``settings.total_steps`` optimizer steps of ``objective`` on ``data``.
+
+    output: the run directory (train_log.jsonl, train_curves.png, checkpoints/); only rank 0 writes there.
+    eval_data: a callable returning this process's evaluation batches (None: no evaluation).
+    tokenizer, run_config (YAML text): saved into every checkpoint.
+    """
+
+    def __init__(self, model: nn.Module, objective: Objective, data: BatchSource, settings: LoopSettings,
+                 output: Path, dist: DistInfo, *, eval_data: Callable[[], Iterable[Batch]] | None = None,
+                 tokenizer: Any = None, run_config: str | None = None, title: str = ""):
+        self.dist, self.settings, self.objective, self.data = dist, settings, objective, data
+        self.output, self.tokenizer, self.run_config, self.title = output, tokenizer, run_config, title
+        self.eval_data = eval_data
+        self.model = model.to(dist.device)
+        self.module = self.model  # the bare model (saving, evaluation)
+        if dist.enabled:
+            from torch.nn.parallel import DistributedDataParallel
+
+            self.model = DistributedDataParallel(self.model, device_ids=[dist.device.index]
+                                                 if dist.device.type == "cuda" else None)
+        s = settings
+        self.optimizer = build_optimizer(self.module, lr=s.lr, weight_decay=s.weight_decay, betas=s.betas,
+                                         eps=s.eps)
+        self.scheduler = linear_schedule(self.optimizer, s.warmup_steps, s.total_steps)
+        self.scaler = torch.amp.GradScaler("cuda") if s.dtype is torch.float16 else None
+        self.step = 0
+        self.data_state: dict | None = None
+        self.log = JsonlLog(output / LOG_NAME, output / "tensorboard") if dist.is_main else None
+
+    # ---- state ------------------------------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        return {"step": self.step, "optimizer": self.optimizer.state_dict(),
+                "scheduler": self.scheduler.state_dict(), "rng": ckpt.rng_state(), "data": self.data_state,
+                "scaler": self.scaler.state_dict() if self.scaler is not None else None}
+
+    def resume(self, path: Path) -> None:
+        """Continue from checkpoint directory ``path``: weights, optimizer, schedule, RNGs, data position."""
+        state = ckpt.load_state(path)
+        ckpt.load_weights(self.module, path)
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        if self.scaler is not None and state.get("scaler"):
+            self.scaler.load_state_dict(state["scaler"])
+        ckpt.set_rng_state(state["rng"])
+        self.step, self.data_state = int(state["step"]), state["data"]
+        if self.log is not None:
+            self.log.truncate_after(self.step)
+
+    def save(self) -> Path | None:
+        path = None
+        if self.dist.is_main:
+            path = ckpt.save_checkpoint(self.output / ckpt.CHECKPOINTS, self.step, self.module, self.state_dict(),
+                                        tokenizer=self.tokenizer, run_config=self.run_config,
+                                        keep=self.settings.keep_checkpoints)
+        barrier(self.dist)
+        return path
+
+    # ---- the loop ---------------------------------------------------------------------------------------------
+    def fit(self) -> dict[str, float]:
+        """Train to ``total_steps``; returns the last evaluation's metrics (or the last train record's)."""
+        s, dev = self.settings, self.dist.device
+        stream = _Prefetch(self.data.batches(self.data_state))
+        acc = _Sums(dev)
+        tokens = torch.zeros((), dtype=torch.float64, device=dev)
+        last: dict[str, float] = {}
+        bar = _progress(s.total_steps, self.step, s.progress and self.dist.is_main)
+        t_last, tok_last = time.perf_counter(), 0.0
+        try:
+            while self.step < s.total_steps:
+                try:
+                    micro, state_after = next(stream)
+                except StopIteration:
+                    raise BertkitError(f"the training data ran out after step {self.step}") from None
+                grad_norm = self._train_step(micro, acc)
+                tokens += sum(b.num_tokens for b in micro)
+                self.step += 1
+                self.data_state = state_after
+                self.scheduler.step()
+                if bar is not None:
+                    bar.update(1)
+                end = self.step == s.total_steps
+                if self.step % s.log_every == 0 or end:
+                    record = self._reduce(acc, "train")
+                    all_reduce_sum(tokens, self.dist)
+                    now = time.perf_counter()
+                    record |= {"lr": self._lr_used(), "grad_norm": grad_norm,
+                               "tokens_per_s": (float(tokens) - tok_last) / max(now - t_last, 1e-9),
+                               "epoch": (state_after or {}).get("epoch")}
+                    tok_last = float(tokens)
+                    self._write(record)
+                    last = record
+                    if bar is not None:
+                        bar.set_postfix(loss=f"{record['loss']:.4f}", tok_s=f"{record['tokens_per_s']:.0f}")
+                    acc = _Sums(dev)
+                    t_last = time.perf_counter()
+                pause = time.perf_counter()
+                if self.eval_data is not None and ((s.eval_every and self.step % s.eval_every == 0) or end):
+                    last = self.evaluate()
+                if (s.save_every and self.step % s.save_every == 0) or end:
+                    self.save()
+                t_last += time.perf_counter() - pause  # evaluation and saving are not training throughput
+        finally:
+            stream.close()
+            if bar is not None:
+                bar.close()
+        if self.log is not None:
+            self.log.close()
+            plot_curves(self.output / LOG_NAME, self.output / PLOT_NAME, self.title)
+        return last
+
+    def _lr_used(self) -> float:
+        """The learning rate of the update just made (the scheduler has already moved on)."""
+        return self.settings.lr * self.scheduler.lr_lambdas[0](self.step - 1)
+
+    def _train_step(self, micro: list[Batch], acc: "_Sums") -> float:
+        s, dev, obj = self.settings, self.dist.device, self.objective
+        self.model.train()
+        counts = _count(obj, micro, dev)
+        all_reduce_sum(counts["__tensor__"], self.dist)
+        global_counts = dict(zip(counts["__keys__"], counts["__tensor__"].tolist()))
+        for i, batch in enumerate(micro):
+            batch = batch.to(dev, non_blocking=True)
+            sync = contextlib.nullcontext()
+            if self.dist.enabled and i < len(micro) - 1:
+                sync = self.model.no_sync()  # gradients are all-reduced once, after the last micro-batch
+            with sync:
+                with _autocast(dev, s.dtype):
+                    sums = obj.loss_and_metrics(self.model, batch)
+                loss = sum(sums[n] / max(global_counts[obj.COUNTS[n]], 1) for n in obj.LOSSES) * self.dist.world_size
+                (self.scaler.scale(loss) if self.scaler is not None else loss).backward()
+            acc.add(sums, obj.counts(batch), obj.COUNTS)
+        if self.scaler is not None:
+            self.scaler.unscale_(self.optimizer)
+        norm = torch.nn.utils.clip_grad_norm_(self.module.parameters(), s.max_grad_norm or math.inf)
+        if self.scaler is not None:
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        else:
+            self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        return float(norm)
+
+    @torch.no_grad()
+    def evaluate(self) -> dict[str, float]:
+        """The objective's metrics over all of ``eval_data`` (every process's share), logged as kind=eval."""
+        self.module.eval()
+        acc = _Sums(self.dist.device)
+        for batch in self.eval_data():
+            batch = batch.to(self.dist.device)
+            with _autocast(self.dist.device, self.settings.dtype):
+                sums = self.objective.loss_and_metrics(self.module, batch)
+            acc.add(sums, self.objective.counts(batch), self.objective.COUNTS)
+        record = self._reduce(acc, "eval")
+        self._write(record)
+        return record
+
+    def _reduce(self, acc: "_Sums", kind: str) -> dict[str, Any]:
+        """Means over every process of the accumulated sums; ``loss`` is the sum of the LOSSES means."""
+        names = sorted(acc.sums)
+        flat = torch.stack([acc.sums[n] for n in names] + [acc.counts[n] for n in names]) if names else None
+        if flat is not None:
+            all_reduce_sum(flat, self.dist)
+        k = len(names)
+        means = {n: float(flat[i] / flat[k + i]) if flat[k + i] > 0 else math.nan for i, n in enumerate(names)}
+        record: dict[str, Any] = {"kind": kind, "step": self.step}
+        record["loss"] = sum(means.get(n, math.nan) for n in self.objective.LOSSES)
+        record |= means
+        return record
+
+    def _write(self, record: dict[str, Any]) -> None:
+        if self.log is not None:
+            self.log.write(record)
+
+
+def _count(obj: Objective, micro: list[Batch], device: torch.device) -> dict[str, Any]:
+    total: dict[str, int] = {}
+    for b in micro:
+        for k, v in obj.counts(b).items():
+            total[k] = total.get(k, 0) + v
+    keys = sorted(total)
+    return {"__keys__": keys, "__tensor__": torch.tensor([total[k] for k in keys], dtype=torch.float64,
+                                                         device=device)}
+
+
+class _Sums:
+    """Running metric sums and their counts, kept as tensors (no host sync until a log step)."""
+
+    def __init__(self, device: torch.device):
+        self.device = device
+        self.sums: dict[str, Tensor] = {}
+        self.counts: dict[str, Tensor] = {}
+
+    def add(self, sums: dict[str, Tensor], counts: dict[str, int], count_of: dict[str, str]) -> None:
+        for name, value in sums.items():
+            v = value.detach().to(torch.float64)
+            c = torch.tensor(float(counts[count_of[name]]), dtype=torch.float64, device=self.device)
+            self.sums[name] = self.sums[name] + v if name in self.sums else v
+            self.counts[name] = self.counts[name] + c if name in self.counts else c
+
+
+def _autocast(device: torch.device, dtype: torch.dtype):
+    if dtype is torch.float32:
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.type, dtype=dtype)
+
+
+def _progress(total: int, initial: int, enabled: bool):
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, initial=initial, unit="step", dynamic_ncols=True, smoothing=0.1)
+
+
+class _Prefetch:
+    """Runs a batch iterator in a background thread, ``depth`` items ahead; errors surface in ``next``."""
+
+    _END = object()
+
+    def __init__(self, it: Iterator, depth: int = 2):
+        self._q: queue.Queue = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(it,), daemon=True)
+        self._thread.start()
+
+    def _run(self, it: Iterator) -> None:
+        try:
+            for item in it:
+                while not self._stop.is_set():
+                    try:
+                        self._q.put((item, None), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if self._stop.is_set():
+                    return
+            self._q.put((self._END, None))
+        except BaseException as e:  # handed to the consumer
+            self._q.put((None, e))
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        item, err = self._q.get()
+        if err is not None:
+            raise err
+        if item is self._END:
+            raise StopIteration
+        return item
+
+    def close(self) -> None:
+        self._stop.set()
+        with contextlib.suppress(queue.Empty):
+            while True:
+                self._q.get_nowait()
+
+
+__all__ = ["Trainer", "LoopSettings", "Objective", "BatchSource", "autocast_dtype", "cpu_has_native_bf16"]
