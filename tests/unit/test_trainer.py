@@ -85,15 +85,25 @@ def test_repeated_symbol_pairs():
                                                                   ("x", "##aaaa")]
 
 
-def _brute_force(state: MergeState):
-    pairs, count = state.recount()
-    best = min(pairs, key=lambda k: (-Fraction(pairs[k], count[k >> 22] * count[k & ((1 << 22) - 1)]), -pairs[k],
-                                     state.symbols[k >> 22], state.symbols[k & ((1 << 22) - 1)]))
-    return best, pairs, count
+def _brute_force(state: MergeState) -> int:
+    """The argmax over all pairs of a state rebuilt from scratch from the current words (ties as documented)."""
+    fresh = MergeState([list(w) for w in state.words], list(state.freqs), list(state.symbols), state.kind)
+    pairs, count = fresh.pairs, fresh.count
+
+    def score(k):
+        a, b = MergeState.split_key(k)
+        return Fraction(pairs[k], count[a] * count[b]) if state.kind == "ratio" else fresh.score(k)
+
+    def key(k):
+        a, b = MergeState.split_key(k)
+        return (-score(k), -pairs[k], state.symbols[a], state.symbols[b])
+
+    return min(pairs, key=key)
 
 
+@pytest.mark.parametrize("kind", ["ratio", "loglik"])
 @pytest.mark.parametrize("seed", range(6))
-def test_incremental_counts_and_choice_equal_a_recount(seed):
+def test_incremental_counts_and_choice_equal_a_recount(seed, kind):
     rng = random.Random(seed)
     letters = "ab" if seed < 2 else "abcde"  # two letters: many repeats, overlaps and re-made tokens
     counts = {}
@@ -101,23 +111,41 @@ def test_incremental_counts_and_choice_equal_a_recount(seed):
         w = "".join(rng.choice(letters) for _ in range(rng.randint(1, 7)))
         counts[w] = counts.get(w, 0) + rng.choice([1, 1, 2, 3, 7])
     words, freqs, symbols, _ = prepare(counts, cfg(10_000))
-    state = MergeState(words, freqs, symbols)
+    state = MergeState(words, freqs, symbols, kind)
     steps = 0
     while True:
         key = state.best()
         pairs, count = state.recount()
         assert {k: c for k, c in state.pairs.items() if c} == pairs
-        assert state.count == count
+        assert state.count == count and state.total == sum(count)
         if key is None:
             assert not pairs
             break
-        expected, _, _ = _brute_force(state)
+        expected = _brute_force(state)
         assert key == expected, (steps, state.symbols[key >> 22], state.symbols[expected >> 22])
         state.merge(key)
         steps += 1
     assert steps > 10
-    # at the end every word is one symbol
-    assert all(len(w) == 1 for w in state.words)
+    assert all(len(w) == 1 for w in state.words)  # at the end every word is one symbol
+
+
+def test_loglik_score_is_the_rise_in_unigram_log_likelihood():
+    from math import log
+
+    def loglik(counts):
+        n = sum(counts)
+        return sum(c * log(c / n) for c in counts if c)
+
+    # hug 10, pug 5, pun 12, bun 4, hugs 5: merge (##u, ##g) by hand and compare the likelihoods
+    words, freqs, symbols, _ = prepare(dict(COURSE), cfg(100))
+    state = MergeState(words, freqs, symbols, "loglik")
+    key = next(k for k in state.pairs if [state.symbols[i] for i in MergeState.split_key(k)] == ["##u", "##g"])
+    before = loglik(state.count)
+    predicted = state.score(key)
+    state.merge(key)
+    assert predicted == pytest.approx(loglik(state.count) - before, rel=1e-12)
+    # frequent pairs win under loglik, rare ones under ratio
+    assert learn(dict(COURSE), cfg(5 + 7 + 1, score="loglik")).merges == [("##u", "##g")]
 
 
 # ---------------------------------------------------------------------------------------- layout, options
@@ -208,9 +236,9 @@ def test_pretokenizer_matches_bert_normalizer_and_pretokenizer(sst2_sentences, w
 
 
 def test_tokenizer_and_pretokenizer_share_the_chunks():
-    from bertkit.tokenizer import tokenizer as tokenizer_module
+    from bertkit.tokenizer import chunks
 
-    assert tokenizer_module.split_chunks is split_chunks
+    assert chunks.split_chunks is split_chunks  # the Tokenizer's chunk engine cuts with the same function
     # \x0b and \x85 are whitespace to str.split() but removed (not split on) by BERT
     assert split_chunks("a\x0bb  c\x85d") == ["a\x0bb", "c\x85d"]
 

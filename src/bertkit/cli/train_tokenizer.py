@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Iterator
 
 from bertkit.cli.options import positive_int
-from bertkit.tokenizer.trainer import LAYOUTS, TrainerConfig, train
+from bertkit.tokenizer.trainer import LAYOUTS, SCORES, TrainerConfig, train
 from bertkit.tokenizer.vocab import CONFIG_FILE, VOCAB_FILE
 from bertkit.utils.errors import BertkitError
 from bertkit.utils.io import atomic_dir
@@ -43,6 +43,9 @@ def add_parser(sub) -> None:
     p.add_argument("--layout", choices=LAYOUTS, default="auto",
                    help="special-token ids: bert = [PAD] 0, [UNK] [CLS] [SEP] [MASK] 100-103 with 994 [unusedN] "
                         "(bert-base-uncased's layout); compact = 0-4; auto = bert from 10,000 tokens up")
+    p.add_argument("--score", choices=SCORES, default="ratio",
+                   help="merge criterion: ratio = count(ab)/(count(a)*count(b)) (default, as the BERT explainers "
+                        "give it); loglik = the exact rise in unigram log-likelihood (weighs in frequency)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
     p.set_defaults(run=run)
 
@@ -88,7 +91,8 @@ def run(args) -> int:
     from bertkit.data.corpus import find_files
 
     config = TrainerConfig(vocab_size=args.vocab_size, lowercase=not args.cased, min_frequency=args.min_frequency,
-                           max_words=args.max_words, limit_alphabet=args.limit_alphabet, layout=args.layout)
+                           max_words=args.max_words, limit_alphabet=args.limit_alphabet, layout=args.layout,
+                           score=args.score)
     config.check()
     check_output(args.output)
     files = find_files(args.inputs)

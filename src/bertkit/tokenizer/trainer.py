@@ -45,6 +45,7 @@ continuation forms), then the merged tokens in the order they were learned.
 from __future__ import annotations
 
 import heapq
+import math
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -62,6 +63,9 @@ BERT_RESERVED = ("[PAD]", *(f"[unused{i}]" for i in range(99)), "[UNK]", "[CLS]"
                  *(f"[unused{i}]" for i in range(99, 994)))
 BERT_LAYOUT_MIN = 10_000  # "auto" uses BERT's layout from this vocab size up (its 999 slots are then <= 10%)
 LAYOUTS = ("auto", "bert", "compact")
+# ratio: count(ab) / (count(a) count(b)), the issue's and the BERT explainers' score (the default);
+# loglik: the exact rise of the unigram log-likelihood sum_s c_s log(c_s / N) that the merge brings
+SCORES = ("ratio", "loglik")
 
 _SHIFT = 22  # pair key = a << _SHIFT | b (symbol ids below 4M)
 _MASK = (1 << _SHIFT) - 1
@@ -93,6 +97,7 @@ class TrainerConfig:
         max_words: bound on distinct words held while counting (rarest pruned beyond it).
         limit_alphabet: at most this many distinct characters (the most frequent).
         layout: where the special tokens go (:func:`reserved_tokens`).
+        score: ``"ratio"`` (default) or ``"loglik"``, see :data:`SCORES` and the module docstring.
     """
 
     vocab_size: int = 30_522
@@ -102,12 +107,15 @@ class TrainerConfig:
     max_words: int = 4_000_000
     limit_alphabet: int = 1_000
     layout: str = "auto"
+    score: str = "ratio"
 
     def check(self) -> None:
         for name in ("vocab_size", "min_frequency", "max_words", "limit_alphabet"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise BertkitError(f"{name}: expected a whole number >= 1, got {value!r}")
+        if self.score not in SCORES:
+            raise BertkitError(f"score {self.score!r}: expected one of {', '.join(SCORES)}")
         reserved = reserved_tokens(self.vocab_size, self.layout)
         if self.vocab_size <= len(reserved):
             raise BertkitError(f"vocab size {self.vocab_size} is too small: the {len(reserved)} reserved tokens "
@@ -203,7 +211,10 @@ class MergeState:
         symbols: symbol id -> token string (``##`` for continuations); extended by new merges.
     """
 
-    def __init__(self, words: list[list[int]], freqs: list[int], symbols: list[str]):
+    def __init__(self, words: list[list[int]], freqs: list[int], symbols: list[str], score: str = "ratio"):
+        if score not in SCORES:
+            raise BertkitError(f"score {score!r}: expected one of {', '.join(SCORES)}")
+        self.kind = score
         if len(symbols) > _MASK:
             raise BertkitError(f"too many symbols ({len(symbols)})")
         self.words, self.freqs = words, freqs
@@ -226,6 +237,7 @@ class MergeState:
                         lst.append(wi)
                 prev = k
         self.pairs, self.where = pairs, where
+        self.total = sum(count)  # N: symbol occurrences in the segmented multiset
         self.by_symbol: list[set[int]] = [set() for _ in symbols]  # symbol -> pair keys that hold it
         for k in pairs:
             self.by_symbol[k >> _SHIFT].add(k)
@@ -234,23 +246,42 @@ class MergeState:
         heapq.heapify(self.heap)
 
     def score(self, key: int) -> float:
-        """count(ab) / (count(a) * count(b)) now."""
-        return self.pairs[key] / (self.count[key >> _SHIFT] * self.count[key & _MASK])
+        """The score of pair ``key`` now (see :data:`SCORES`)."""
+        c = self.pairs[key]
+        ca, cb = self.count[key >> _SHIFT], self.count[key & _MASK]
+        if self.kind == "ratio":
+            return c / (ca * cb)
+        # loglik: f(n) + f(ca - n) + f(cb - n) - f(ca) - f(cb) + f(N) - f(N - n), f(x) = x log x; for a == b
+        # the occurrences left are ca - 2n (clamped: overlapping pairs, as in "aaa", overcount the merges)
+        n, total = c, self.total
+        if key >> _SHIFT == key & _MASK:
+            return _xlogx(n) + _xlogx(max(ca - 2 * n, 0)) - _xlogx(ca) + _xlogx(total) - _xlogx(total - n)
+        return (_xlogx(n) + _xlogx(ca - n) + _xlogx(cb - n) - _xlogx(ca) - _xlogx(cb) + _xlogx(total)
+                - _xlogx(total - n))
 
     def _entry(self, k: int) -> tuple:
-        c = self.pairs[k]
-        a, b = k >> _SHIFT, k & _MASK
-        return (-(c / (self.count[a] * self.count[b])), -c, self.symbols[a], self.symbols[b], k)
+        return (-self.score(k), -self.pairs[k], self.symbols[k >> _SHIFT], self.symbols[k & _MASK], k)
 
     def best(self) -> int | None:
-        """The key of the pair to merge next (highest score; ties documented above), or None if none is left."""
-        heap, pairs, count = self.heap, self.pairs, self.count
+        """The key of the pair to merge next (highest score; ties documented above), or None if none is left.
+
+        An entry is taken only if its pair count and score are current. An entry whose count is stale is
+        dropped (the pair has a newer one); one whose score is stale is put back with its current score. The
+        scores that can rise (pairs around a merge) are pushed eagerly by :meth:`merge`; any other score can
+        only fall (``loglik``: the total N shrinks), so every stored score bounds its pair's current one from
+        above and the first current entry is the maximum.
+        """
+        heap, pairs, score = self.heap, self.pairs, self.score
         while heap:
-            ns, nc, _, _, k = heap[0]
+            ns, nc, sa, sb, k = heap[0]
             c = pairs.get(k, 0)
-            if c and nc == -c and ns == -(c / (count[k >> _SHIFT] * count[k & _MASK])):
+            if not c or nc != -c:
+                heapq.heappop(heap)
+                continue
+            current = -score(k)
+            if current == ns:
                 return k
-            heapq.heappop(heap)
+            heapq.heapreplace(heap, (current, nc, sa, sb, k))
         return None
 
     def merge(self, key: int) -> int:
@@ -299,6 +330,7 @@ class MergeState:
         count[a] -= merged
         count[b] -= merged
         count[m] += merged
+        self.total -= merged
         by_symbol = self.by_symbol
         rescore: set[int] = set()
         for k, d in delta.items():
@@ -356,6 +388,10 @@ def _key(a: int, b: int) -> int:
     return a << _SHIFT | b
 
 
+def _xlogx(x: int) -> float:
+    return x * math.log(x) if x > 0 else 0.0
+
+
 # ------------------------------------------------------------------------------------------------ training
 def alphabet_of(counts: dict[str, int], limit: int) -> tuple[list[str], set[str]]:
     """The alphabet symbols (initial forms by code point, then ``##`` forms) and the set of kept characters."""
@@ -409,7 +445,7 @@ def learn(counts: dict[str, int], config: TrainerConfig, progress: Progress | No
         raise BertkitError(f"vocab size {config.vocab_size} is too small: {len(reserved)} reserved tokens and "
                            f"{len(symbols)} alphabet symbols ({stats['alphabet_chars']} characters) need "
                            f"{len(reserved) + len(symbols)}; raise it or lower the alphabet limit")
-    state = MergeState(words, freqs, symbols)
+    state = MergeState(words, freqs, symbols, config.score)
     stats["prepare_s"] = time.perf_counter() - t0
     t1 = time.perf_counter()
     merges: list[tuple[str, str]] = []
