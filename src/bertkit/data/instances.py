@@ -7,8 +7,8 @@ segment A and the rest; with probability 1/2 (always, for a one-sentence chunk) 
 from a random sentence onward of another document and the unused sentences go back to the stream; the pair
 is trunated from the longer side, at a random end, to fit.
 
-Full-length segments (the RoBERTa recipe, ``nsp=False``): contiguous sentences packed up to
-``max_seq_length - 2`` tokens, across document boundaries with a [SEP] between documents; no NSP label.
+Full-length segments (the RoBERTa recipe, ``nsp=False``): the token stream cut into pieces of
+``max_seq_length - 2`` tokens, across sentence and document boundaries (a [SEP] between documents); no NSP.
 
 Pure functions: every random choice comes from the ``numpy.random.Generator`` passed in (STYLE.md §3.3).
 """
@@ -102,31 +102,18 @@ def pairs_from_document(
 
 
 def full_segments(documents: Sequence[Sequence[np.ndarray]], max_seq_length: int, sep_id: int) -> list[Instance]:
-    """RoBERTa's FULL-SENTENCES: sentences packed into segments of up to ``max_seq_length - 2`` tokens,
-    crossing document boundaries (a [SEP] between two documents); a sentence longer than that is split."""
+    """Full-length segments (RoBERTa's recipe without NSP): the documents' tokens as one stream, with a [SEP]
+    between two documents, cut into segments of ``max_seq_length - 2`` tokens (the last may be shorter).
+    Segments run across sentence and document boundaries, so no position is wasted on padding."""
     cap = max_seq_length - 2
-    out: list[Instance] = []
-    buf: list[np.ndarray] = []
-    n = 0
+    parts: list[np.ndarray] = []
     for d, document in enumerate(documents):
-        if d > 0 and n:
-            if n + 1 > cap:
-                out.append(Instance(np.concatenate(buf), np.zeros(0, np.int64), -1))
-                buf, n = [], 0
-            else:
-                buf.append(np.array([sep_id], dtype=np.int64))
-                n += 1
-        for sent in document:
-            sent = np.asarray(sent, dtype=np.int64)
-            while len(sent):
-                room = cap - n
-                if len(sent) > room and n:
-                    out.append(Instance(np.concatenate(buf), np.zeros(0, np.int64), -1))
-                    buf, n = [], 0
-                    continue
-                piece, sent = sent[:cap - n], sent[cap - n:]
-                buf.append(piece)
-                n += len(piece)
-    if n:
-        out.append(Instance(np.concatenate(buf), np.zeros(0, np.int64), -1))
-    return out
+        if d > 0 and parts:
+            parts.append(np.array([sep_id], dtype=np.int64))
+        parts += [np.asarray(sent, dtype=np.int64) for sent in document]
+    if not parts:
+        return []
+    stream = np.concatenate(parts)
+    empty = np.zeros(0, np.int64)
+    return [Instance(stream[i:i + cap], empty, -1) for i in range(0, len(stream), cap)
+            if (stream[i:i + cap] != sep_id).any()]

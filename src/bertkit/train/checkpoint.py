@@ -26,6 +26,7 @@ STATE_NAME = "trainer_state.pt"
 RUN_CONFIG_NAME = "run_config.yaml"
 CHECKPOINTS = "checkpoints"
 _STEP_DIR = re.compile(r"^step-(\d+)$")
+_TORN = re.compile(r"^\.step-\d+\..*\.(tmp|old)$")  # left by a write that was killed (see utils.io.atomic_dir)
 
 
 def rng_state() -> dict[str, Any]:
@@ -56,6 +57,10 @@ def save_checkpoint(root: Path, step: int, model: nn.Module, state: dict[str, An
     """Write ``root/step-<step>/`` atomically (weights as a HF directory, ``state`` as trainer_state.pt, the
     run config as YAML text) and keep only the newest ``keep`` checkpoints. Returns the directory."""
     final = root / f"step-{step}"
+    if root.is_dir():  # one writer (rank 0): any temporary directory here is from a killed write
+        for p in root.iterdir():
+            if _TORN.match(p.name):
+                shutil.rmtree(p, ignore_errors=True)
     with atomic_dir(final) as tmp:
         write_pretrained(model, tmp, tokenizer)
         torch.save(state, tmp / STATE_NAME)

@@ -179,7 +179,7 @@ class Trainer:
                     now = time.perf_counter()
                     record |= {"lr": self._lr_used(), "grad_norm": grad_norm,
                                "tokens_per_s": (float(tokens) - tok_last) / max(now - t_last, 1e-9),
-                               "epoch": (state_after or {}).get("epoch")}
+                               "epoch": (state_after or {}).get("epoch"), "processes": self.dist.world_size}
                     tok_last = float(tokens)
                     self._write(record)
                     last = record

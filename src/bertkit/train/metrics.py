@@ -67,7 +67,7 @@ def plot_curves(log_path: Path, out_png: Path, title: str = "") -> Path | None:
     records = read_log(log_path)
     if not records:
         return None
-    skip = {"step", "kind", "lr", "tokens_per_s", "epoch", "grad_norm"}
+    skip = {"step", "kind", "lr", "tokens_per_s", "epoch", "grad_norm", "processes"}
     names = sorted({k for r in records for k, v in r.items() if k not in skip and isinstance(v, (int, float))})
     losses = [n for n in names if n.endswith("loss")]
     others = [n for n in names if n not in losses]
