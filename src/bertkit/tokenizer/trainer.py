@@ -35,6 +35,13 @@ Pipeline and the choices made (see :class:`TrainerConfig`):
    thus always has a current entry, and the first current entry popped is the true argmax.
    Ties: the higher pair count, then the smaller ``(a, b)`` as strings. Scores are Python floats of an
    exact integer ratio, so equal ratios compare equal.
+   ``score="loglik"`` replaces the ratio by the exact rise of the unigram log-likelihood
+   ``sum_s c_s log(c_s / N)`` that the merge brings (``N`` = all symbol occurrences). The ratio ignores how
+   often a pair occurs, so on a large corpus it spends most merges spelling out rare words (pairs of rare
+   characters score highest) and leaves frequent words in pieces; the log-likelihood gain weighs in the
+   frequency (measured in BENCHMARKS.md). Its scores also depend on ``N``, which shrinks with every merge and
+   only lowers the scores of untouched pairs, so the stale entries are upper bounds and a popped entry whose
+   score is stale is put back with its current one (lazy greedy); the choice stays the exact argmax.
    A merge whose string is already a symbol (``ab`` + ``##c`` and later ``a`` + ``##bc``) adds to that symbol
    and does not grow the vocabulary; the loop stops at ``vocab_size`` symbols or when no pair is left.
 
