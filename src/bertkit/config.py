@@ -249,7 +249,7 @@ class DataConfig:
     short_seq_prob: float = 0.1
     whole_word_mask: bool = False
     eval_documents: int = 100  # held out of training: the store's last documents
-    eval_instances: int = 2000  # at most this many held-out instances are evaluated
+    eval_instances: int = 1000  # at most this many held-out instances are evaluated
     shuffle_documents: int = 1024  # documents whose instances are shuffled together (a block)
 
     def validate(self, source: str = "data") -> None:

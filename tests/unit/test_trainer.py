@@ -32,6 +32,7 @@ from bertkit.utils.errors import BertkitError
 def cfg(vocab_size: int, **kw) -> TrainerConfig:
     kw.setdefault("min_frequency", 1)
     kw.setdefault("layout", "compact")
+    kw.setdefault("score", "ratio")  # the hand derivations below use count(ab) / (count(a) count(b))
     return TrainerConfig(vocab_size=vocab_size, **kw)
 
 

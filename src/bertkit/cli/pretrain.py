@@ -8,6 +8,7 @@ OUTPUT/run_config.yaml and into every checkpoint. At the end OUTPUT is a Hugging
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -16,6 +17,8 @@ from pathlib import Path
 
 from bertkit.cli.options import positive_int
 from bertkit.utils.errors import BertkitError
+
+SUMMARY_NAME = "run_summary.json"  # steps, seconds of training (this invocation), dtype, final metrics
 
 # Keys that may change between a run and its resumption (they do not change what the steps compute).
 RESUMABLE_CHANGES = {"train.max_steps", "train.save_every", "train.eval_every", "train.keep_checkpoints",
@@ -163,6 +166,9 @@ def pretrain(run_cfg, store, output: Path, *, resume_from: Path | None = None, p
         seconds = time.perf_counter() - t0
         if info.is_main:
             _write_model_into(output, trainer.module, tokenizer, write_pretrained)
+            summary = {"steps": trainer.step, "seconds": round(seconds, 2), "processes": info.world_size,
+                       "dtype": str(settings.dtype).removeprefix("torch."), "final": metrics}
+            (output / SUMMARY_NAME).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
         tdist.barrier(info)
         return {"metrics": metrics, "split": metrics.get("kind", "train"), "steps": trainer.step,
                 "seconds": seconds, "is_main": info.is_main}

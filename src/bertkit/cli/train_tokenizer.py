@@ -43,9 +43,10 @@ def add_parser(sub) -> None:
     p.add_argument("--layout", choices=LAYOUTS, default="auto",
                    help="special-token ids: bert = [PAD] 0, [UNK] [CLS] [SEP] [MASK] 100-103 with 994 [unusedN] "
                         "(bert-base-uncased's layout); compact = 0-4; auto = bert from 10,000 tokens up")
-    p.add_argument("--score", choices=SCORES, default="ratio",
-                   help="merge criterion: ratio = count(ab)/(count(a)*count(b)) (default, as the BERT explainers "
-                        "give it); loglik = the exact rise in unigram log-likelihood (weighs in frequency)")
+    p.add_argument("--score", choices=SCORES, default="loglik",
+                   help="merge criterion: loglik = the merge that most raises the unigram log-likelihood of the "
+                        "training words (default); ratio = count(ab)/(count(a)*count(b)), the explainers' shortcut, "
+                        "which ignores frequency and needs ~3x more tokens per word (BENCHMARKS.md)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
     p.set_defaults(run=run)
 

@@ -70,8 +70,8 @@ BERT_RESERVED = ("[PAD]", *(f"[unused{i}]" for i in range(99)), "[UNK]", "[CLS]"
                  *(f"[unused{i}]" for i in range(99, 994)))
 BERT_LAYOUT_MIN = 10_000  # "auto" uses BERT's layout from this vocab size up (its 999 slots are then <= 10%)
 LAYOUTS = ("auto", "bert", "compact")
-# ratio: count(ab) / (count(a) count(b)), the issue's and the BERT explainers' score (the default);
-# loglik: the exact rise of the unigram log-likelihood sum_s c_s log(c_s / N) that the merge brings
+# ratio: count(ab) / (count(a) count(b)), the BERT explainers' shortcut score;
+# loglik (the default): the exact rise of the unigram log-likelihood sum_s c_s log(c_s / N) that the merge brings
 SCORES = ("ratio", "loglik")
 
 _SHIFT = 22  # pair key = a << _SHIFT | b (symbol ids below 4M)
@@ -104,7 +104,8 @@ class TrainerConfig:
         max_words: bound on distinct words held while counting (rarest pruned beyond it).
         limit_alphabet: at most this many distinct characters (the most frequent).
         layout: where the special tokens go (:func:`reserved_tokens`).
-        score: ``"ratio"`` (default) or ``"loglik"``, see :data:`SCORES` and the module docstring.
+        score: ``"loglik"`` (default: the merge that most raises the likelihood) or ``"ratio"`` (the explainers'
+            count(ab) / (count(a) count(b)) shortcut), see :data:`SCORES` and the module docstring.
     """
 
     vocab_size: int = 30_522
@@ -114,7 +115,7 @@ class TrainerConfig:
     max_words: int = 4_000_000
     limit_alphabet: int = 1_000
     layout: str = "auto"
-    score: str = "ratio"
+    score: str = "loglik"
 
     def check(self) -> None:
         for name in ("vocab_size", "min_frequency", "max_words", "limit_alphabet"):

@@ -1,0 +1,222 @@
+"""Time to quality: a finished ``bertkit pretrain`` run against ``transformers`` BertForPreTraining trained on
+the same instance stream for the same wall time, then both scored on the same held-out instances.
+
+The reference is a plain PyTorch loop as a user of ``transformers`` writes it: fp32, AdamW (no decay on biases
+and LayerNorm), the run's peak learning rate, warmup ratio and linear decay, gradient clipping at 1.0, the
+full MLM decoder (``labels`` with -100). Its batches come from bertkit's own instance stream (same seed, so
+the same sentence pairs and masks, in the same order), made in a background thread as bertkit's are. Its
+schedule is fitted to the steps it can make in the time: the first 5 steps are timed, then the total is set.
+
+Then a linear probe on SST-2 (the paradigm check while fine-tuning is not yet in the loop): mean-pooled last-
+layer features of (a) the bertkit checkpoint, (b) the reference, (c) the same architecture at random init;
+L2-regularised logistic regression on 20,000 training sentences, accuracy on the 872 dev sentences.
+
+    .venv/bin/python benchmarks/time_to_quality.py --store runs/wiki-store --run runs/mini-wiki
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import machine  # noqa: E402
+
+from bertkit.config import RunConfig  # noqa: E402
+from bertkit.convert import load_pretrained  # noqa: E402
+from bertkit.data.masking import MaskingVocab  # noqa: E402
+from bertkit.data.pretraining import PretrainingData, SpecialIds  # noqa: E402
+from bertkit.data.store import TokenStore  # noqa: E402
+from bertkit.data.tasks.tsv import read_tsv  # noqa: E402
+from bertkit.model import BertModel  # noqa: E402
+from bertkit.tasks.features import EmbedOptions, embed_texts  # noqa: E402
+from bertkit.tasks.pretraining import dense_mlm_labels  # noqa: E402
+from bertkit.tokenizer import Tokenizer  # noqa: E402
+from bertkit.train.loop import _Prefetch  # noqa: E402
+from bertkit.utils.paths import shared_data_dir  # noqa: E402
+
+
+def build_data(run_cfg: RunConfig, store: TokenStore, tok: Tokenizer) -> PretrainingData:
+    vocab = MaskingVocab.from_tokens(tok.convert_ids_to_tokens(list(range(tok.vocab_size))), tok.mask_token)
+    special = SpecialIds(tok.cls_token_id, tok.sep_token_id, tok.pad_token_id)
+    tr = run_cfg.train
+    return PretrainingData(store, run_cfg.data, vocab, special, seed=tr.seed, batch_size=tr.batch_size,
+                           grad_accum=tr.grad_accum)
+
+
+def train_reference(run_cfg: RunConfig, data: PretrainingData, vocab_size: int, seconds: float):
+    """transformers BertForPreTraining, plain fp32 loop, for ``seconds`` of wall time."""
+    import transformers
+
+    tr = run_cfg.train
+    cfg = run_cfg.bert_config(vocab_size)
+    torch.manual_seed(tr.seed)
+    model = transformers.BertForPreTraining(transformers.BertConfig(**cfg.to_dict())).train()
+    groups = [{"params": [p for p in model.parameters() if p.ndim >= 2], "weight_decay": tr.weight_decay},
+              {"params": [p for p in model.parameters() if p.ndim < 2], "weight_decay": 0.0}]
+    lr = run_cfg.resolved_lr()
+    opt = torch.optim.AdamW(groups, lr=lr, betas=(tr.adam_beta1, tr.adam_beta2), eps=tr.adam_epsilon)
+    plan = {"total": 10**9, "warmup": 1}
+
+    def factor(step: int) -> float:
+        if step < plan["warmup"]:
+            return (step + 1) / plan["warmup"]
+        return max(0.0, (plan["total"] - step) / max(1, plan["total"] - plan["warmup"]))
+
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, factor)
+    stream = _Prefetch(data.batches(None))
+    t0, step, losses = time.perf_counter(), 0, []
+    plan["warmup"] = max(1, round(tr.warmup_ratio * 1000))  # provisional, refitted after 5 steps
+    try:
+        while time.perf_counter() - t0 < seconds and step < plan["total"]:
+            micro, _ = next(stream)
+            n_mlm = sum(int(b.mlm_positions.numel()) for b in micro)
+            n_seq = sum(b.size for b in micro)
+            for b in micro:
+                out = model(input_ids=b.input_ids, attention_mask=b.attention_mask, token_type_ids=b.token_type_ids)
+                labels = dense_mlm_labels(b)
+                mlm = torch.nn.functional.cross_entropy(out.prediction_logits.flatten(0, 1), labels.flatten(),
+                                                        ignore_index=-100, reduction="sum") / n_mlm
+                nsp = torch.nn.functional.cross_entropy(out.seq_relationship_logits, b.next_sentence_label,
+                                                        reduction="sum") / n_seq
+                (mlm + nsp).backward()
+                losses.append(float(mlm + nsp))
+            torch.nn.utils.clip_grad_norm_(model.parameters(), tr.max_grad_norm)
+            opt.step()
+            sched.step()
+            opt.zero_grad(set_to_none=True)
+            step += 1
+            if step == 5:  # fit the schedule to the steps this loop can make in the time
+                per_step = (time.perf_counter() - t0) / 5
+                plan["total"] = max(6, int(seconds / per_step))
+                plan["warmup"] = max(1, round(tr.warmup_ratio * plan["total"]))
+    finally:
+        stream.close()
+    return model.eval(), {"steps": step, "seconds": time.perf_counter() - t0, "planned_steps": plan["total"]}
+
+
+@torch.no_grad()
+def score(model, batches, hf: bool) -> dict[str, float]:
+    """Held-out MLM accuracy / loss and NSP accuracy, over the same fixed instances and masks."""
+    model.eval()
+    hit = n = nsp_hit = nseq = 0
+    loss = 0.0
+    for b in batches:
+        if hf:
+            out = model(input_ids=b.input_ids, attention_mask=b.attention_mask, token_type_ids=b.token_type_ids)
+            logits = out.prediction_logits.flatten(0, 1)[b.mlm_positions]
+        else:
+            out = model(b.input_ids, b.attention_mask, b.token_type_ids, mlm_positions=b.mlm_positions)
+            logits = out.prediction_logits
+        loss += float(torch.nn.functional.cross_entropy(logits.float(), b.mlm_labels, reduction="sum"))
+        hit += int((logits.argmax(-1) == b.mlm_labels).sum())
+        n += len(b.mlm_labels)
+        nsp_hit += int((out.seq_relationship_logits.argmax(-1) == b.next_sentence_label).sum())
+        nseq += b.size
+    return {"mlm_accuracy": hit / n, "mlm_loss": loss / n, "nsp_accuracy": nsp_hit / nseq}
+
+
+def probe(encoder, tok: Tokenizer, train: list[tuple[str, int]], dev: list[tuple[str, int]]) -> float:
+    """Linear probe: logistic regression on frozen mean-pooled features; dev accuracy."""
+    opts = EmbedOptions(pooling="mean", normalize=False, batch_size=128, max_length=128)
+
+    def feats(rows):
+        out = np.zeros((len(rows), encoder.config.hidden_size), np.float32)
+        for pos, vec in embed_texts(encoder, tok, [t for t, _ in rows], opts):
+            out[pos] = vec
+        return torch.from_numpy(out)
+
+    xtr, xdev = feats(train), feats(dev)
+    mu, sd = xtr.mean(0), xtr.std(0) + 1e-6
+    xtr, xdev = (xtr - mu) / sd, (xdev - mu) / sd
+    ytr = torch.tensor([y for _, y in train])
+    w = torch.zeros(xtr.shape[1], 2, requires_grad=True)
+    b = torch.zeros(2, requires_grad=True)
+    opt = torch.optim.LBFGS([w, b], max_iter=300, line_search_fn="strong_wolfe")
+
+    def closure():
+        opt.zero_grad()
+        loss = torch.nn.functional.cross_entropy(xtr @ w + b, ytr) + 1e-3 * (w ** 2).sum()
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    pred = (xdev @ w + b).argmax(-1)
+    return float((pred == torch.tensor([y for _, y in dev])).float().mean())
+
+
+def sst2(n_train: int) -> tuple[list, list]:
+    d = shared_data_dir() / "glue_sst2"
+    rows = []
+    for name in ("train.tsv.gz", "dev.tsv"):
+        table = read_tsv(d / name)
+        s, lab = table.header.index("sentence"), table.header.index("label")
+        rows.append([(r[s], int(r[lab])) for r in table.rows])
+    return rows[0][:n_train], rows[1]
+
+
+def hf_encoder_as_bertkit(hf_model, tmp: Path):
+    """The reference's encoder loaded into bertkit (same numbers, tested), for the same probe code."""
+    hf_model.save_pretrained(tmp)
+    enc, _ = load_pretrained(tmp, model_cls=BertModel)
+    return enc
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--store", type=Path, required=True)
+    ap.add_argument("--run", type=Path, required=True, help="a finished bertkit pretrain output folder")
+    ap.add_argument("--seconds", type=float, help="reference wall time (default: the bertkit run's)")
+    ap.add_argument("--probe-train", type=int, default=20000)
+    ap.add_argument("--json", type=Path, default=Path("runs/bench/time_to_quality.json"))
+    args = ap.parse_args()
+
+    run_cfg = RunConfig.from_yaml(args.run / "run_config.yaml")
+    summary = json.loads((args.run / "run_summary.json").read_text())
+    seconds = args.seconds or summary["seconds"]
+    store = TokenStore.open(args.store)
+    tok = Tokenizer.from_pretrained(store.tokenizer_dir)
+    data = build_data(run_cfg, store, tok)
+    micro = run_cfg.train.batch_size // run_cfg.train.grad_accum
+    eval_batches = data.eval_batches(micro)
+
+    ours, _ = load_pretrained(args.run)
+    print(f"bertkit run: {summary['steps']} steps in {summary['seconds']:.0f} s ({summary['dtype']})", flush=True)
+    ref, ref_info = train_reference(run_cfg, data, tok.vocab_size, seconds)
+    print(f"transformers: {ref_info['steps']} steps in {ref_info['seconds']:.0f} s (fp32)", flush=True)
+    rows = {"bertkit": score(ours, eval_batches, hf=False) | {"steps": summary["steps"],
+                                                              "seconds": summary["seconds"]},
+            "transformers": score(ref, eval_batches, hf=True) | ref_info}
+
+    train, dev = sst2(args.probe_train)
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        ref_enc = hf_encoder_as_bertkit(ref.bert, Path(tmp) / "ref")
+    ours_enc, _ = load_pretrained(args.run, model_cls=BertModel)
+    torch.manual_seed(run_cfg.train.seed)
+    random_enc = BertModel(ours_enc.config).eval()
+    rows["bertkit"]["sst2_probe_accuracy"] = probe(ours_enc, tok, train, dev)
+    rows["transformers"]["sst2_probe_accuracy"] = probe(ref_enc, tok, train, dev)
+    rows["random init"] = {"sst2_probe_accuracy": probe(random_enc, tok, train, dev)}
+
+    print(f"\n{'':14} {'steps':>6} {'seconds':>8} {'MLM acc':>8} {'MLM loss':>9} {'NSP acc':>8} {'SST-2 probe':>12}")
+    for name, r in rows.items():
+        f = lambda k, fmt: format(r[k], fmt) if k in r else "-"  # noqa: E731
+        print(f"{name:14} {f('steps', '>6')} {f('seconds', '>8.0f')} {f('mlm_accuracy', '>8.4f')} "
+              f"{f('mlm_loss', '>9.4f')} {f('nsp_accuracy', '>8.4f')} {f('sst2_probe_accuracy', '>12.4f')}")
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps({"machine": machine(), "run": str(args.run), "config": run_cfg.to_dict(),
+                                     "eval_instances": sum(b.size for b in eval_batches), "results": rows},
+                                    indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
