@@ -115,7 +115,8 @@ def prepare(
         finally:
             writer.close()
         if writer.num_documents == 0:
-            raise BertkitError(f"no text to tokenize in {', '.join(map(str, files))} (all documents empty)")
+            named = ", ".join(map(str, files[:3])) + (f" and {len(files) - 3} more files" if len(files) > 3 else "")
+            raise BertkitError(f"no text to tokenize in {named} (all documents empty)")
         seconds = time.perf_counter() - t0
         for rec, counts in zip(source["inputs"], per_file):
             rec.update(counts)
