@@ -6,38 +6,18 @@ bad input answered with one line on stderr, a non-zero exit and no output file.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from bertkit.utils.paths import shared_data_dir
+from clirun import assert_one_line_error, bertkit
 
 DATA = shared_data_dir()
 UNCASED = DATA / "vocab" / "bert-base-uncased"
 SST2_DEV = DATA / "glue_sst2" / "dev.tsv"
 RTE_DEV = DATA / "glue_rte" / "dev.tsv"
-
-
-def bertkit(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    env = dict(os.environ, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
-    proc = subprocess.run([sys.executable, "-m", "bertkit.cli", *map(str, args)], capture_output=True,
-                          text=True, env=env, timeout=600)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"bertkit {' '.join(map(str, args))} exited {proc.returncode}:\n{proc.stderr}")
-    return proc
-
-
-def assert_one_line_error(proc: subprocess.CompletedProcess, *needles: str) -> None:
-    assert proc.returncode != 0, proc.stdout
-    err = proc.stderr.strip()
-    assert "Traceback" not in err, err
-    assert len(err.splitlines()) == 1, f"expected one line on stderr, got:\n{err}"
-    for needle in needles:
-        assert needle in err, f"{needle!r} not in {err!r}"
 
 
 def need(path: Path) -> Path:
