@@ -21,7 +21,8 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     from bertkit.cli import demo, embed, fill_mask, info, prepare, pretrain, tokenize, train_tokenizer
 
-    parser = _Parser(prog="bertkit", description="BERT end to end: train a vocab, prepare text, pretrain, fill masks, tokenize, embed, inspect checkpoints.")
+    parser = _Parser(prog="bertkit", description="BERT end to end: train a vocab, prepare text, pretrain, fill "
+                     "masks, tokenize, embed, inspect checkpoints.")
     parser.add_argument("--version", action="version", version=f"bertkit {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True

@@ -62,7 +62,8 @@ class Batch:
         fields = {}
         for f in dataclasses.fields(self):
             v = getattr(self, f.name)
-            fields[f.name] = v[start:stop] if isinstance(v, Tensor) and f.name not in ("mlm_positions", "mlm_labels") else v
+            rowwise = isinstance(v, Tensor) and f.name not in ("mlm_positions", "mlm_labels")
+            fields[f.name] = v[start:stop] if rowwise else v
         if self.mlm_positions is not None:
             L = self.input_ids.shape[1]
             keep = (self.mlm_positions >= start * L) & (self.mlm_positions < stop * L)
