@@ -52,25 +52,6 @@ class Batch:
                           else v) for f in dataclasses.fields(self)}
         return Batch(**moved)
 
-    def pin_memory(self) -> "Batch":
-        return Batch(**{f.name: (v.pin_memory() if isinstance(v := getattr(self, f.name), Tensor) else v)
-                        for f in dataclasses.fields(self)})
-
-    def select(self, rows: slice) -> "Batch":
-        """Rows ``rows`` of the batch (a contiguous slice), MLM positions re-based to the slice."""
-        start, stop, _ = rows.indices(self.size)
-        fields = {}
-        for f in dataclasses.fields(self):
-            v = getattr(self, f.name)
-            rowwise = isinstance(v, Tensor) and f.name not in ("mlm_positions", "mlm_labels")
-            fields[f.name] = v[start:stop] if rowwise else v
-        if self.mlm_positions is not None:
-            L = self.input_ids.shape[1]
-            keep = (self.mlm_positions >= start * L) & (self.mlm_positions < stop * L)
-            fields["mlm_positions"] = self.mlm_positions[keep] - start * L
-            fields["mlm_labels"] = self.mlm_labels[keep]
-        return Batch(**fields)
-
 
 def pad_ids(rows: Sequence[Sequence[int] | np.ndarray], pad_id: int, *, length: int | None = None,
             pad_to_multiple_of: int | None = None) -> tuple[np.ndarray, np.ndarray]:
