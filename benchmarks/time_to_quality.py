@@ -11,7 +11,12 @@ Then a linear probe on SST-2 (the paradigm check while fine-tuning is not yet in
 layer features of (a) the bertkit checkpoint, (b) the reference, (c) the same architecture at random init;
 L2-regularised logistic regression on 20,000 training sentences, accuracy on the 872 dev sentences.
 
-    .venv/bin/python benchmarks/time_to_quality.py --store runs/wiki-store --run runs/mini-wiki
+    # at the same time, one core each (the same resources and the same interference for both):
+    OMP_NUM_THREADS=1 taskset -c 0 bertkit pretrain --data STORE --output RUN --config CONFIG [--set ...]
+    OMP_NUM_THREADS=1 taskset -c 1 .venv/bin/python benchmarks/time_to_quality.py reference --store STORE \
+        --config CONFIG [--set ...] --seconds SECONDS_OF_THE_BERTKIT_RUN --output REF
+    # then
+    .venv/bin/python benchmarks/time_to_quality.py compare --store STORE --run RUN --reference REF
 """
 
 from __future__ import annotations
@@ -161,52 +166,48 @@ def sst2(n_train: int) -> tuple[list, list]:
     return rows[0][:n_train], rows[1]
 
 
-def hf_encoder_as_bertkit(hf_model, tmp: Path):
-    """The reference's encoder loaded into bertkit (same numbers, tested), for the same probe code."""
-    hf_model.save_pretrained(tmp)
-    enc, _ = load_pretrained(tmp, model_cls=BertModel)
-    return enc
+def cmd_reference(args) -> int:
+    """Train the transformers reference for the given wall time and save it (HF save_pretrained)."""
+    run_cfg = RunConfig.from_yaml(args.config)
+    if args.set:
+        run_cfg = run_cfg.with_overrides(args.set)
+    store = TokenStore.open(args.store)
+    tok = Tokenizer.from_pretrained(store.tokenizer_dir)
+    ref, info = train_reference(run_cfg, build_data(run_cfg, store, tok), tok.vocab_size, args.seconds)
+    ref.save_pretrained(args.output)
+    tok.save_pretrained(args.output)
+    run_cfg.to_yaml(args.output / "run_config.yaml")
+    (args.output / "reference_summary.json").write_text(json.dumps(info, indent=2))
+    print(f"transformers: {info['steps']} steps in {info['seconds']:.0f} s (fp32); saved {args.output}")
+    return 0
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--store", type=Path, required=True)
-    ap.add_argument("--run", type=Path, required=True, help="a finished bertkit pretrain output folder")
-    ap.add_argument("--seconds", type=float, help="reference wall time (default: the bertkit run's)")
-    ap.add_argument("--probe-train", type=int, default=20000)
-    ap.add_argument("--json", type=Path, default=Path("runs/bench/time_to_quality.json"))
-    args = ap.parse_args()
+def cmd_compare(args) -> int:
+    """Score the bertkit run and the saved reference on the same held-out instances, then the SST-2 probes."""
+    import transformers
 
     run_cfg = RunConfig.from_yaml(args.run / "run_config.yaml")
     summary = json.loads((args.run / "run_summary.json").read_text())
-    seconds = args.seconds or summary["seconds"]
+    ref_info = json.loads((args.reference / "reference_summary.json").read_text())
     store = TokenStore.open(args.store)
     tok = Tokenizer.from_pretrained(store.tokenizer_dir)
     data = build_data(run_cfg, store, tok)
-    micro = run_cfg.train.batch_size // run_cfg.train.grad_accum
-    eval_batches = data.eval_batches(micro)
-
+    eval_batches = data.eval_batches(run_cfg.train.batch_size // run_cfg.train.grad_accum)
     ours, _ = load_pretrained(args.run)
-    print(f"bertkit run: {summary['steps']} steps in {summary['seconds']:.0f} s ({summary['dtype']})", flush=True)
-    ref, ref_info = train_reference(run_cfg, data, tok.vocab_size, seconds)
-    print(f"transformers: {ref_info['steps']} steps in {ref_info['seconds']:.0f} s (fp32)", flush=True)
+    ref = transformers.BertForPreTraining.from_pretrained(args.reference).eval()
     rows = {"bertkit": score(ours, eval_batches, hf=False) | {"steps": summary["steps"],
                                                               "seconds": summary["seconds"]},
             "transformers": score(ref, eval_batches, hf=True) | ref_info}
-
     train, dev = sst2(args.probe_train)
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as tmp:
-        ref_enc = hf_encoder_as_bertkit(ref.bert, Path(tmp) / "ref")
     ours_enc, _ = load_pretrained(args.run, model_cls=BertModel)
+    ref_enc, _ = load_pretrained(args.reference, model_cls=BertModel)
     torch.manual_seed(run_cfg.train.seed)
     random_enc = BertModel(ours_enc.config).eval()
     rows["bertkit"]["sst2_probe_accuracy"] = probe(ours_enc, tok, train, dev)
     rows["transformers"]["sst2_probe_accuracy"] = probe(ref_enc, tok, train, dev)
     rows["random init"] = {"sst2_probe_accuracy": probe(random_enc, tok, train, dev)}
 
-    print(f"\n{'':14} {'steps':>6} {'seconds':>8} {'MLM acc':>8} {'MLM loss':>9} {'NSP acc':>8} {'SST-2 probe':>12}")
+    print(f"{'':14} {'steps':>6} {'seconds':>8} {'MLM acc':>8} {'MLM loss':>9} {'NSP acc':>8} {'SST-2 probe':>12}")
     for name, r in rows.items():
         f = lambda k, fmt: format(r[k], fmt) if k in r else "-"  # noqa: E731
         print(f"{name:14} {f('steps', '>6')} {f('seconds', '>8.0f')} {f('mlm_accuracy', '>8.4f')} "
@@ -216,6 +217,25 @@ def main() -> int:
                                      "eval_instances": sum(b.size for b in eval_batches), "results": rows},
                                     indent=2))
     return 0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("reference", help="train transformers BertForPreTraining for --seconds and save it")
+    r.add_argument("--store", type=Path, required=True)
+    r.add_argument("--config", type=Path, required=True, help="the bertkit run's YAML config")
+    r.add_argument("--set", action="append", default=[], help="the same --set overrides as the bertkit run")
+    r.add_argument("--seconds", type=float, required=True)
+    r.add_argument("--output", type=Path, required=True)
+    c = sub.add_parser("compare", help="score a bertkit run and a saved reference; SST-2 probes")
+    c.add_argument("--store", type=Path, required=True)
+    c.add_argument("--run", type=Path, required=True, help="a finished bertkit pretrain output folder")
+    c.add_argument("--reference", type=Path, required=True)
+    c.add_argument("--probe-train", type=int, default=20000)
+    c.add_argument("--json", type=Path, default=Path("runs/bench/time_to_quality.json"))
+    args = ap.parse_args()
+    return cmd_reference(args) if args.cmd == "reference" else cmd_compare(args)
 
 
 if __name__ == "__main__":

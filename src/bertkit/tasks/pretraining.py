@@ -49,13 +49,14 @@ class PretrainingObjective:
         logits = out.prediction_logits if hasattr(out, "prediction_logits") else out.logits
         if not self.sparse:  # (B, L, V) -> (M, V)
             logits = logits.flatten(0, 1).index_select(0, batch.mlm_positions)
+        logits = logits.float()  # the loss needs float32 anyway; argmax on this copy, not the bf16 one
         sums = {
-            "mlm_loss": F.cross_entropy(logits.float(), batch.mlm_labels, reduction="sum"),
+            "mlm_loss": F.cross_entropy(logits, batch.mlm_labels, reduction="sum"),
             "mlm_accuracy": (logits.detach().argmax(-1) == batch.mlm_labels).sum(),
         }
         if self.nsp:
-            nsp = out.seq_relationship_logits
-            sums["nsp_loss"] = F.cross_entropy(nsp.float(), batch.next_sentence_label, reduction="sum")
+            nsp = out.seq_relationship_logits.float()
+            sums["nsp_loss"] = F.cross_entropy(nsp, batch.next_sentence_label, reduction="sum")
             sums["nsp_accuracy"] = (nsp.detach().argmax(-1) == batch.next_sentence_label).sum()
         return sums
 
