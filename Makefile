@@ -29,6 +29,8 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(VPY) benchmarks/tokenizer.py
 	$(VPY) benchmarks/embed.py
+	$(VPY) benchmarks/vocab.py
+	$(VPY) benchmarks/prepare.py
 	$(VPY) benchmarks/pretrain.py
 
 clean:

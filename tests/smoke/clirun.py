@@ -21,7 +21,7 @@ def bertkit(*args, check: bool = True, timeout: int = 600, env: dict | None = No
 
 
 def assert_one_line_error(proc: subprocess.CompletedProcess, *needles: str) -> None:
-    assert proc.returncode != 0, proc.stdout
+    assert proc.returncode in (1, 2), (proc.returncode, proc.stdout, proc.stderr)  # 1 bad input, 2 usage
     err = proc.stderr.strip()
     assert "Traceback" not in err, err
     assert len(err.splitlines()) == 1, f"expected one line on stderr, got:\n{err}"

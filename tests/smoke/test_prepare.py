@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,22 +14,7 @@ from bertkit.data.corpus import read_documents
 from bertkit.data.sentences import split_sentences
 from bertkit.data.store import TokenStore
 from bertkit.tokenizer import Tokenizer
-
-
-def bertkit(*args, check: bool = True) -> subprocess.CompletedProcess:
-    proc = subprocess.run([sys.executable, "-m", "bertkit.cli", *map(str, args)], capture_output=True, text=True,
-                          env=dict(os.environ), timeout=300)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"bertkit {' '.join(map(str, args))} exited {proc.returncode}:\n{proc.stderr}")
-    return proc
-
-
-def assert_one_line_error(proc: subprocess.CompletedProcess, *needles: str) -> None:
-    assert proc.returncode == 1, (proc.returncode, proc.stdout, proc.stderr)
-    err = proc.stderr.strip()
-    assert "Traceback" not in err and len(err.splitlines()) == 1, err
-    for needle in needles:
-        assert needle in err, f"{needle!r} not in {err!r}"
+from clirun import assert_one_line_error, bertkit
 
 
 @pytest.fixture(scope="module")

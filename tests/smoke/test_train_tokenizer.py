@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from test_cli import assert_one_line_error, bertkit, need
+from clirun import assert_one_line_error, bertkit
+from test_cli import need
 
 from bertkit.tokenizer import Tokenizer
 from bertkit.utils.paths import shared_data_dir
