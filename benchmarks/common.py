@@ -49,3 +49,14 @@ def machine() -> dict:
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
     }
+
+
+def write_json(path: Path | None, results: dict) -> None:
+    """Write a benchmark's results as indented JSON (folders made as needed); nothing when ``path`` is None."""
+    if path is None:
+        return
+    import json
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {path}")

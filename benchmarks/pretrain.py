@@ -36,7 +36,6 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 import argparse  # noqa: E402
 import contextlib  # noqa: E402
 import gc  # noqa: E402
-import json  # noqa: E402
 import re  # noqa: E402
 import statistics  # noqa: E402
 import tempfile  # noqa: E402
@@ -61,7 +60,7 @@ from bertkit.train.dist import DistInfo  # noqa: E402
 from bertkit.train.loop import LoopSettings, Trainer, _Sums  # noqa: E402  (_Sums: what _train_step accumulates into)
 from bertkit.train.optim import build_optimizer  # noqa: E402
 from bertkit.utils.paths import shared_data_dir  # noqa: E402
-from common import machine  # noqa: E402  (benchmarks/common.py, beside this script)
+from common import machine, write_json  # noqa: E402  (benchmarks/common.py, beside this script)
 
 SEQ = 128
 LR, BETAS, EPS, WEIGHT_DECAY, CLIP = 1e-4, (0.9, 0.999), 1e-6, 0.01, 1.0
@@ -375,10 +374,7 @@ def main(argv=None) -> int:
         for preset, bs in zip(args.presets, args.batch_sizes):
             results["presets"][preset] = run_preset(preset, bs, store, tok, args, Path(tmp))
             gc.collect()
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-        print(f"wrote {args.json}")
+    write_json(args.json, results)
     return 0
 
 

@@ -31,7 +31,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine  # noqa: E402
+from common import machine, write_json  # noqa: E402
 
 from bertkit.config import RunConfig  # noqa: E402
 from bertkit.convert import load_pretrained  # noqa: E402
@@ -76,7 +76,7 @@ def train_reference(run_cfg: RunConfig, data: PretrainingData, vocab_size: int, 
 
     sched = torch.optim.lr_scheduler.LambdaLR(opt, factor)
     stream = _Prefetch(data.batches(None))
-    t0, step, losses = time.perf_counter(), 0, []
+    t0, step = time.perf_counter(), 0
     plan["warmup"] = max(1, round(tr.warmup_ratio * 1000))  # provisional, refitted after 5 steps
     try:
         while time.perf_counter() - t0 < seconds and step < plan["total"]:
@@ -91,7 +91,6 @@ def train_reference(run_cfg: RunConfig, data: PretrainingData, vocab_size: int, 
                 nsp = torch.nn.functional.cross_entropy(out.seq_relationship_logits, b.next_sentence_label,
                                                         reduction="sum") / n_seq
                 (mlm + nsp).backward()
-                losses.append(float(mlm + nsp))
             torch.nn.utils.clip_grad_norm_(model.parameters(), tr.max_grad_norm)
             opt.step()
             sched.step()
@@ -212,10 +211,8 @@ def cmd_compare(args) -> int:
         f = lambda k, fmt: format(r[k], fmt) if k in r else "-"  # noqa: E731
         print(f"{name:14} {f('steps', '>6')} {f('seconds', '>8.0f')} {f('mlm_accuracy', '>8.4f')} "
               f"{f('mlm_loss', '>9.4f')} {f('nsp_accuracy', '>8.4f')} {f('sst2_probe_accuracy', '>12.4f')}")
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"machine": machine(), "run": str(args.run), "config": run_cfg.to_dict(),
-                                     "eval_instances": sum(b.size for b in eval_batches), "results": rows},
-                                    indent=2))
+    write_json(args.json, {"machine": machine(), "run": str(args.run), "config": run_cfg.to_dict(),
+                           "eval_instances": sum(b.size for b in eval_batches), "results": rows})
     return 0
 
 

@@ -35,7 +35,7 @@ from itertools import chain
 from pathlib import Path
 
 from bertkit.utils.paths import shared_data_dir
-from common import machine  # benchmarks/common.py, beside this script
+from common import machine, write_json  # benchmarks/common.py, beside this script
 
 HERE = Path(__file__).resolve()
 
@@ -214,10 +214,7 @@ def main(argv=None) -> int:
     print(f"bertkit/tokenizers tokens per word: {results['tokens_per_word_ratio']:.4f} (ratio), "
           f"{results['tokens_per_word_ratio_loglik']:.4f} (loglik) (<1: fewer with bertkit); "
           f"{len(same):,} tokens in both vocabularies")
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-        print(f"wrote {args.json}")
+    write_json(args.json, results)
     return 0
 
 

@@ -6,7 +6,6 @@ UTF-8) first, the ``.npy`` is created at its final size and filled block by bloc
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time

@@ -33,7 +33,7 @@ import numpy as np
 from bertkit.data import sentences as sentences_module
 from bertkit.data.corpus import find_files, sized_documents
 from bertkit.data.sentences import split_sentences
-from bertkit.data.store import MANIFEST, TOKENIZER_DIR, StoreWriter, read_manifest, sha256_file, token_dtype
+from bertkit.data.store import TOKENIZER_DIR, StoreWriter, read_manifest, sha256_file, token_dtype
 from bertkit.tokenizer import Tokenizer
 from bertkit.utils.errors import BertkitError
 from bertkit.utils.io import atomic_dir
