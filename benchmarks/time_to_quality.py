@@ -5,7 +5,8 @@ The reference is a plain PyTorch loop as a user of ``transformers`` writes it: f
 and LayerNorm), the run's peak learning rate, warmup ratio and linear decay, gradient clipping at 1.0, the
 full MLM decoder (``labels`` with -100). Its batches come from bertkit's own instance stream (same seed, so
 the same sentence pairs and masks, in the same order), made in a background thread as bertkit's are. Its
-schedule is fitted to the steps it can make in the time: the first 5 steps are timed, then the total is set.
+schedule runs on the clock (warmup over the first ``warmup_ratio`` of the time, then linear decay to zero at the
+end), so it uses its whole budget whatever its speed.
 
 Then a linear probe on SST-2 (the paradigm check while fine-tuning is not yet in the loop): mean-pooled last-
 layer features of (a) the bertkit checkpoint, (b) the reference, (c) the same architecture at random init;
@@ -67,20 +68,22 @@ def train_reference(run_cfg: RunConfig, data: PretrainingData, vocab_size: int, 
               {"params": [p for p in model.parameters() if p.ndim < 2], "weight_decay": 0.0}]
     lr = run_cfg.resolved_lr()
     opt = torch.optim.AdamW(groups, lr=lr, betas=(tr.adam_beta1, tr.adam_beta2), eps=tr.adam_epsilon)
-    plan = {"total": 10**9, "warmup": 1}
-
-    def factor(step: int) -> float:
-        if step < plan["warmup"]:
-            return (step + 1) / plan["warmup"]
-        return max(0.0, (plan["total"] - step) / max(1, plan["total"] - plan["warmup"]))
-
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, factor)
-    stream = _Prefetch(data.batches(None))
+    # The schedule runs on the clock: progress = elapsed / seconds, warmup over the first warmup_ratio of the
+    # time, then linear decay to 0 at the end, so the reference uses its whole budget whatever its speed.
     t0, step = time.perf_counter(), 0
-    plan["warmup"] = max(1, round(tr.warmup_ratio * 1000))  # provisional, refitted after 5 steps
+
+    def set_lr() -> None:
+        p = (time.perf_counter() - t0) / seconds
+        w = tr.warmup_ratio
+        factor = min(1.0, (p + 1e-9) / w) if p < w else max(0.0, (1 - p) / max(1e-9, 1 - w))
+        for g in opt.param_groups:
+            g["lr"] = lr * factor
+
+    stream = _Prefetch(data.batches(None))
     try:
-        while time.perf_counter() - t0 < seconds and step < plan["total"]:
+        while time.perf_counter() - t0 < seconds:
             micro, _ = next(stream)
+            set_lr()
             n_mlm = sum(int(b.mlm_positions.numel()) for b in micro)
             n_seq = sum(b.size for b in micro)
             for b in micro:
@@ -93,16 +96,11 @@ def train_reference(run_cfg: RunConfig, data: PretrainingData, vocab_size: int, 
                 (mlm + nsp).backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), tr.max_grad_norm)
             opt.step()
-            sched.step()
             opt.zero_grad(set_to_none=True)
             step += 1
-            if step == 5:  # fit the schedule to the steps this loop can make in the time
-                per_step = (time.perf_counter() - t0) / 5
-                plan["total"] = max(6, int(seconds / per_step))
-                plan["warmup"] = max(1, round(tr.warmup_ratio * plan["total"]))
     finally:
         stream.close()
-    return model.eval(), {"steps": step, "seconds": time.perf_counter() - t0, "planned_steps": plan["total"]}
+    return model.eval(), {"steps": step, "seconds": time.perf_counter() - t0}
 
 
 @torch.no_grad()
