@@ -163,6 +163,10 @@ def sst2(n_train: int) -> tuple[list, list]:
     return rows[0][:n_train], rows[1]
 
 
+def _cell(row: dict, key: str, width: int, fmt: str) -> str:
+    return format(format(row[key], fmt) if key in row else "-", f">{width}")
+
+
 def cmd_reference(args) -> int:
     """Train the transformers reference for the given wall time and save it (HF save_pretrained)."""
     run_cfg = RunConfig.from_yaml(args.config)
@@ -206,9 +210,10 @@ def cmd_compare(args) -> int:
 
     print(f"{'':14} {'steps':>6} {'seconds':>8} {'MLM acc':>8} {'MLM loss':>9} {'NSP acc':>8} {'SST-2 probe':>12}")
     for name, r in rows.items():
-        f = lambda k, fmt: format(r[k], fmt) if k in r else "-"  # noqa: E731
-        print(f"{name:14} {f('steps', '>6')} {f('seconds', '>8.0f')} {f('mlm_accuracy', '>8.4f')} "
-              f"{f('mlm_loss', '>9.4f')} {f('nsp_accuracy', '>8.4f')} {f('sst2_probe_accuracy', '>12.4f')}")
+        cells = [_cell(r, k, w, fmt) for k, w, fmt in (("steps", 6, ""), ("seconds", 8, ".0f"),
+                                                       ("mlm_accuracy", 8, ".4f"), ("mlm_loss", 9, ".4f"),
+                                                       ("nsp_accuracy", 8, ".4f"), ("sst2_probe_accuracy", 12, ".4f"))]
+        print(f"{name:14} " + " ".join(cells))
     write_json(args.json, {"machine": machine(), "run": str(args.run), "config": run_cfg.to_dict(),
                            "eval_instances": sum(b.size for b in eval_batches), "results": rows})
     return 0
