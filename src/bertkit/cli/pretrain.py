@@ -128,8 +128,9 @@ def pretrain(run_cfg, store, output: Path, *, resume_from: Path | None = None, p
                            f"{config.max_position_embeddings}")
     info = tdist.setup(tr.device)
     try:
-        torch.manual_seed(tr.seed)
+        torch.manual_seed(tr.seed)  # the same initial weights on every process
         model = (BertForPreTraining if dc.nsp else BertForMaskedLM)(config)
+        torch.manual_seed(tr.seed + 7919 * info.rank)  # a dropout stream of its own for each process
         vocab = MaskingVocab.from_tokens(tokenizer.convert_ids_to_tokens(list(range(tokenizer.vocab_size))),
                                          tokenizer.mask_token)
         special = SpecialIds(tokenizer.cls_token_id, tokenizer.sep_token_id, tokenizer.pad_token_id)

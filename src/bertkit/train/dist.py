@@ -66,6 +66,15 @@ def all_reduce_sum(t: torch.Tensor, info: DistInfo) -> torch.Tensor:
     return t
 
 
+def gather_objects(obj, info: DistInfo) -> list:
+    """``obj`` of every process, in rank order (``[obj]`` in a single process)."""
+    if not info.enabled:
+        return [obj]
+    out: list = [None] * info.world_size
+    tdist.all_gather_object(out, obj)
+    return out
+
+
 def barrier(info: DistInfo) -> None:
     if info.enabled:
         tdist.barrier()

@@ -30,7 +30,7 @@ from torch import Tensor, nn
 
 from bertkit.data.batch import Batch
 from bertkit.train import checkpoint as ckpt
-from bertkit.train.dist import DistInfo, all_reduce_sum, barrier
+from bertkit.train.dist import DistInfo, all_reduce_sum, barrier, gather_objects
 from bertkit.train.metrics import LOG_NAME, PLOT_NAME, JsonlLog, plot_curves
 from bertkit.train.optim import build_optimizer, linear_schedule
 from bertkit.utils.errors import BertkitError
@@ -123,9 +123,11 @@ class Trainer:
 
     # ---- state ------------------------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
+        """The training state; ``rng`` holds every process's generators (their dropout streams differ, since
+        each process draws masks for its own batch shapes), in rank order. Every process must call it."""
         return {"step": self.step, "optimizer": self.optimizer.state_dict(),
-                "scheduler": self.scheduler.state_dict(), "rng": ckpt.rng_state(), "data": self.data_state,
-                "scaler": self.scaler.state_dict() if self.scaler is not None else None}
+                "scheduler": self.scheduler.state_dict(), "rng": gather_objects(ckpt.rng_state(), self.dist),
+                "data": self.data_state, "scaler": self.scaler.state_dict() if self.scaler is not None else None}
 
     def resume(self, path: Path) -> None:
         """Continue from checkpoint directory ``path``: weights, optimizer, schedule, RNGs, data position."""
@@ -135,15 +137,20 @@ class Trainer:
         self.scheduler.load_state_dict(state["scheduler"])
         if self.scaler is not None and state.get("scaler"):
             self.scaler.load_state_dict(state["scaler"])
-        ckpt.set_rng_state(state["rng"])
+        rng = state["rng"] if isinstance(state["rng"], list) else [state["rng"]]
+        if len(rng) != self.dist.world_size:  # the process count changed since the checkpoint
+            log.warning("%s: saved by %d process(es), resumed on %d: the dropout streams restart from rank 0's "
+                        "(the run continues, but not bit for bit)", path, len(rng), self.dist.world_size)
+        ckpt.set_rng_state(rng[self.dist.rank] if self.dist.rank < len(rng) else rng[0])
         self.step, self.data_state = int(state["step"]), state["data"]
         if self.log is not None:
             self.log.truncate_after(self.step)
 
     def save(self) -> Path | None:
         path = None
+        state = self.state_dict()
         if self.dist.is_main:
-            path = ckpt.save_checkpoint(self.output / ckpt.CHECKPOINTS, self.step, self.module, self.state_dict(),
+            path = ckpt.save_checkpoint(self.output / ckpt.CHECKPOINTS, self.step, self.module, state,
                                         tokenizer=self.tokenizer, run_config=self.run_config,
                                         keep=self.settings.keep_checkpoints)
         barrier(self.dist)
