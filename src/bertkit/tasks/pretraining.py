@@ -19,6 +19,12 @@ from torch import Tensor, nn
 from bertkit.data.batch import Batch
 
 
+# The sparse MLM head runs on a multiple of this many rows (the masked positions, then position 0 repeated,
+# whose logits are dropped): the number of masked tokens changes with every batch, and oneDNN keeps kernels
+# and buffers per matmul shape, so an unpadded M grew a mini run's memory by ~15 MB a step (BENCHMARKS.md).
+POSITION_MULTIPLE = 64
+
+
 class PretrainingObjective:
     """``loss_and_metrics(model, batch)`` for BertForPreTraining (MLM + NSP) or BertForMaskedLM (MLM only).
 
@@ -44,11 +50,15 @@ class PretrainingObjective:
     def loss_and_metrics(self, model: nn.Module, batch: Batch) -> dict[str, Tensor]:
         """Sums over the batch: mlm_loss, mlm_accuracy (correct predictions) and, with NSP, nsp_loss and
         nsp_accuracy. Losses carry gradients; accuracies are detached."""
+        positions, m = batch.mlm_positions, batch.mlm_positions.numel()
+        if self.sparse and m % POSITION_MULTIPLE:  # a few shapes, not one per batch (see POSITION_MULTIPLE)
+            positions = torch.cat([positions, positions.new_zeros(POSITION_MULTIPLE - m % POSITION_MULTIPLE)])
         out = model(batch.input_ids, batch.attention_mask, batch.token_type_ids,
-                    mlm_positions=batch.mlm_positions if self.sparse else None)
+                    mlm_positions=positions if self.sparse else None)
         logits = out.prediction_logits if hasattr(out, "prediction_logits") else out.logits
         if not self.sparse:  # (B, L, V) -> (M, V)
             logits = logits.flatten(0, 1).index_select(0, batch.mlm_positions)
+        logits = logits[:m]  # the padding rows (position 0 repeated) carry no loss
         logits = logits.float()  # the loss needs float32 anyway; argmax on this copy, not the bf16 one
         sums = {
             "mlm_loss": F.cross_entropy(logits, batch.mlm_labels, reduction="sum"),
