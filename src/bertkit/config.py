@@ -383,10 +383,13 @@ class RunConfig:
             raise BertkitError(f"{p}: not valid UTF-8 ({e.reason})") from None
         return cls.from_dict(d, source=str(p))
 
-    def to_yaml(self, path: str | os.PathLike) -> None:
+    def to_yaml_text(self) -> str:
         import yaml
 
-        Path(path).write_text(yaml.safe_dump(self.to_dict(), sort_keys=False), encoding="utf-8")
+        return yaml.safe_dump(self.to_dict(), sort_keys=False)
+
+    def to_yaml(self, path: str | os.PathLike) -> None:
+        Path(path).write_text(self.to_yaml_text(), encoding="utf-8")
 
     def with_overrides(self, assignments: list[str]) -> "RunConfig":
         """Apply ``section.key=value`` strings (values parsed as YAML scalars: 0, 5e-4, true, null, mini)."""

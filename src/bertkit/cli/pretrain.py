@@ -69,8 +69,9 @@ def resolve_config(args):
         run = saved.with_overrides(overrides) if overrides else saved
         if args.config is not None:
             run = RunConfig.from_yaml(args.config).with_overrides(overrides)
+        before = _flatten(saved.to_dict())
         changed = sorted(k for k, v in _flatten(run.to_dict()).items()
-                         if _flatten(saved.to_dict()).get(k) != v and k not in RESUMABLE_CHANGES)
+                         if before.get(k) != v and k not in RESUMABLE_CHANGES)
         if changed:
             raise BertkitError(f"--resume: the config differs from the checkpoint's in {', '.join(changed)}")
         return run, ckpt
@@ -102,6 +103,7 @@ def pretrain(run_cfg, store, output: Path, *, resume_from: Path | None = None, p
     """
     import torch
 
+    from bertkit.config import BertConfig, RunConfig
     from bertkit.convert.hf import write_pretrained
     from bertkit.data.masking import MaskingVocab
     from bertkit.data.pretraining import PretrainingData, SpecialIds
@@ -117,8 +119,6 @@ def pretrain(run_cfg, store, output: Path, *, resume_from: Path | None = None, p
     tokenizer = Tokenizer.from_pretrained(store.tokenizer_dir)
     config = run_cfg.bert_config(vocab_size=tokenizer.vocab_size)
     if resume_from is not None:
-        from bertkit.config import BertConfig
-
         saved = BertConfig.from_json_file(resume_from / "config.json")
         if saved.vocab_size != config.vocab_size:
             raise BertkitError(f"{store.path}: its tokenizer has {config.vocab_size} tokens but the checkpoint "
@@ -147,18 +147,14 @@ def pretrain(run_cfg, store, output: Path, *, resume_from: Path | None = None, p
             keep_checkpoints=tr.keep_checkpoints, progress=progress)
         resolved = run_cfg.to_dict()
         resolved["train"]["lr"] = settings.lr
-        from bertkit.config import RunConfig
-
         final_cfg = RunConfig.from_dict(resolved)
         if info.is_main:
             output.mkdir(parents=True, exist_ok=True)
             final_cfg.to_yaml(output / RUN_CONFIG_NAME)
         tdist.barrier(info)
-        import yaml
-
         trainer = Trainer(model, PretrainingObjective(nsp=dc.nsp), data, settings, output, info,
                           eval_data=(lambda: eval_set) if eval_set else None, tokenizer=tokenizer,
-                          run_config=yaml.safe_dump(final_cfg.to_dict(), sort_keys=False),
+                          run_config=final_cfg.to_yaml_text(),
                           title=f"{output.name}: {config.num_hidden_layers}x{config.hidden_size}")
         if resume_from is not None:
             trainer.resume(resume_from)

@@ -216,10 +216,11 @@ class Trainer:
     def _train_step(self, micro: list[Batch], acc: "_Sums") -> float:
         s, dev, obj = self.settings, self.dist.device, self.objective
         self.model.train()
-        counts = _count(obj, micro, dev)
-        all_reduce_sum(counts["__tensor__"], self.dist)
-        global_counts = dict(zip(counts["__keys__"], counts["__tensor__"].tolist()))
-        for i, batch in enumerate(micro):
+        per_batch = [obj.counts(b) for b in micro]
+        keys = sorted({k for c in per_batch for k in c})
+        totals = torch.tensor([sum(c.get(k, 0) for c in per_batch) for k in keys], dtype=torch.float64, device=dev)
+        global_counts = dict(zip(keys, all_reduce_sum(totals, self.dist).tolist()))
+        for i, (batch, batch_counts) in enumerate(zip(micro, per_batch)):
             batch = batch.to(dev, non_blocking=True)
             sync = contextlib.nullcontext()
             if self.dist.enabled and i < len(micro) - 1:
@@ -227,9 +228,10 @@ class Trainer:
             with sync:
                 with _autocast(dev, s.dtype):
                     sums = obj.loss_and_metrics(self.model, batch)
-                loss = sum(sums[n] / max(global_counts[obj.COUNTS[n]], 1) for n in obj.LOSSES) * self.dist.world_size
+                loss = sum(sums[n] / max(global_counts[obj.COUNTS[n]], 1) for n in obj.LOSSES)
+                loss = loss * self.dist.world_size
                 (self.scaler.scale(loss) if self.scaler is not None else loss).backward()
-            acc.add(sums, obj.counts(batch), obj.COUNTS)
+            acc.add(sums, batch_counts, obj.COUNTS)
         if self.scaler is not None:
             self.scaler.unscale_(self.optimizer)
         norm = torch.nn.utils.clip_grad_norm_(self.module.parameters(), s.max_grad_norm or math.inf)
@@ -271,16 +273,6 @@ class Trainer:
     def _write(self, record: dict[str, Any]) -> None:
         if self.log is not None:
             self.log.write(record)
-
-
-def _count(obj: Objective, micro: list[Batch], device: torch.device) -> dict[str, Any]:
-    total: dict[str, int] = {}
-    for b in micro:
-        for k, v in obj.counts(b).items():
-            total[k] = total.get(k, 0) + v
-    keys = sorted(total)
-    return {"__keys__": keys, "__tensor__": torch.tensor([total[k] for k in keys], dtype=torch.float64,
-                                                         device=device)}
 
 
 class _Sums:
