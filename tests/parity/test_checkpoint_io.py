@@ -243,8 +243,8 @@ def test_error_vocab_txt_larger_than_config(good_dir):
 
 def test_error_unexpected_and_missing_keys(good_dir):
     sd = load_file(good_dir / "model.safetensors")
-    save_file({**sd, "classifier.weight": torch.zeros(2, 36)}, good_dir / "model.safetensors")
-    with pytest.raises(BertkitError, match=r"unexpected key\(s\).*classifier\.weight"):
+    save_file({**sd, "lm_head.dense.weight": torch.zeros(2, 36)}, good_dir / "model.safetensors")
+    with pytest.raises(BertkitError, match=r"unexpected key\(s\).*lm_head\.dense\.weight"):
         load_pretrained(good_dir)
     del sd["bert.encoder.layer.2.output.dense.bias"]
     save_file(sd, good_dir / "model.safetensors")

@@ -24,7 +24,7 @@ def test_table_has_no_duplicates():
 
 
 def test_ours_covered_exactly_once():
-    ours = keymap.expand(CFG.num_hidden_layers, side="ours")
+    ours = keymap.expand(CFG.num_hidden_layers, side="ours", parts=("mlm", "nsp"))
     assert len(ours) == len(set(ours))
     assert set(ours) == set(BertForPreTraining(CFG).state_dict())
     bare = {keymap.add_prefix(k) for k in BertModel(CFG).state_dict()}
@@ -36,7 +36,7 @@ def test_theirs_covered_exactly_once():
     transformers = pytest.importorskip("transformers")
     hf_cfg = transformers.BertConfig(**{k: v for k, v in CFG.to_dict().items() if k != "model_type"})
     hf_keys = set(transformers.BertForPreTraining(hf_cfg).state_dict()) - HF_TIED
-    theirs = keymap.expand(CFG.num_hidden_layers, side="theirs")
+    theirs = keymap.expand(CFG.num_hidden_layers, side="theirs", parts=("mlm", "nsp"))
     assert len(theirs) == len(set(theirs))
     assert set(theirs) == hf_keys
     encoder = {keymap.add_prefix(k) for k in transformers.BertModel(hf_cfg).state_dict()}
@@ -51,7 +51,27 @@ def test_directions_invert_each_other():
     assert keymap.to_hf("bert.layers.11.ffn.up.weight") == "bert.encoder.layer.11.intermediate.dense.weight"
 
 
+@pytest.mark.parametrize("name", ["BertForSequenceClassification", "BertForTokenClassification",
+                                  "BertForQuestionAnswering", "BertForMultipleChoice", "BertForMaskedLM"])
+def test_every_task_model_covered_exactly_once(name):
+    """Each model class's parameters, ours and Hugging Face's, are exactly the table's rows for its heads."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    transformers = pytest.importorskip("transformers")
+    from bertkit.model import MODEL_CLASSES
+
+    cls = MODEL_CLASSES[name]
+    ours = set(cls(CFG).state_dict())
+    want = set(keymap.expand(CFG.num_hidden_layers, side="ours", parts=cls.HEADS))
+    if not cls.POOLER:
+        want = {k for k in want if not k.startswith("bert.pooler.")}
+    assert ours == want
+    hf_cfg = transformers.BertConfig(**{k: v for k, v in CFG.to_dict().items() if k != "model_type"})
+    theirs = set(getattr(transformers, name)(hf_cfg).state_dict()) - HF_TIED
+    assert theirs == {keymap.to_hf(k) for k in ours}
+    assert keymap.heads_in(theirs) == cls.HEADS
+
+
 def test_unknown_names_map_to_none():
-    assert keymap.from_hf("classifier.weight") is None
+    assert keymap.from_hf("classifier.dense.weight") is None
     assert keymap.from_hf("bert.encoder.layer.x.output.dense.weight") is None
     assert keymap.to_hf("bert.layers.0.attn.qkv.weight") is None

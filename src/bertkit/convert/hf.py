@@ -25,7 +25,14 @@ from torch import Tensor, nn
 
 from bertkit.config import BertConfig
 from bertkit.convert import keymap
-from bertkit.model import BertForMaskedLM, BertForPreTraining, BertModel
+from bertkit.model import (
+    MODEL_CLASSES,
+    BertForMaskedLM,
+    BertForPreTraining,
+    BertForQuestionAnswering,
+    BertForSequenceClassification,
+    BertModel,
+)
 from bertkit.utils.errors import BertkitError
 from bertkit.utils.io import atomic_dir
 
@@ -37,7 +44,6 @@ SAFETENSORS_INDEX_NAME = "model.safetensors.index.json"
 BIN_NAME = "pytorch_model.bin"
 VOCAB_NAME = "vocab.txt"
 
-MODEL_CLASSES = (BertModel, BertForMaskedLM, BertForPreTraining)
 _DECODER_WEIGHT = "cls.predictions.decoder.weight"  # tied copy of the word embeddings in older checkpoints
 _DECODER_BIAS = "cls.predictions.decoder.bias"  # tied copy of cls.predictions.bias
 _ST_DTYPES = {"F64": "float64", "F32": "float32", "F16": "float16", "BF16": "bfloat16", "I64": "int64", "I32": "int32"}
@@ -49,6 +55,7 @@ class LoadReport:
 
     dropped: list[str] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
+    initialised: list[str] = field(default_factory=list)  # new parameters (a head added for fine-tuning)
 
 
 # ---- reading ------------------------------------------------------------------------------------------------
@@ -104,6 +111,11 @@ def _first_line(e: Exception) -> str:
 _WRAPPER_PREFIXES = ("module.", "_orig_mod.")  # DDP and torch.compile wrappers, in state dicts saved from them
 
 
+# First components of Hugging Face full names (``bert``, ``cls``, ``classifier``, ``qa_outputs``): any other key
+# is a bare encoder key, to which ``bert.`` is added.
+_TOP_LEVEL = frozenset(t.split(".", 1)[0] for _, t in keymap.KEYMAP)
+
+
 def _normalise(key: str) -> str:
     """A checkpoint key -> HF full name: wrapper prefixes dropped, legacy gamma/beta renamed, ``bert.`` added
     to bare encoder keys."""
@@ -113,7 +125,7 @@ def _normalise(key: str) -> str:
         key = key[: -len("gamma")] + "weight"
     elif key.endswith("LayerNorm.beta"):
         key = key[: -len("beta")] + "bias"
-    if not (key.startswith(keymap.ENCODER_PREFIX) or key.startswith("cls.")):
+    if key.split(".", 1)[0] not in _TOP_LEVEL:
         key = keymap.add_prefix(key)
     return key
 
@@ -123,10 +135,9 @@ def _is_buffer(full_key: str) -> bool:
 
 
 def _heads_of(full_keys) -> tuple[tuple[str, ...], bool]:
+    """(heads in the key map's order, whether there is a pooler) of HF full names."""
     keys = list(full_keys)
-    heads = tuple(h for h, prefix in (("mlm", "cls.predictions."), ("nsp", "cls.seq_relationship."))
-                  if any(k.startswith(prefix) for k in keys))
-    return heads, "bert.pooler.dense.weight" in keys
+    return keymap.heads_in(keys), "bert.pooler.dense.weight" in keys
 
 
 def _fmt_keys(keys: list[str], limit: int = 8) -> str:
@@ -141,10 +152,12 @@ def _full_model_keys(model: nn.Module) -> dict[str, str]:
     return {k: k for k in model.state_dict()}
 
 
-def convert_from_hf(model: nn.Module, state: dict[str, Tensor], *, source: str = "checkpoint"
-                    ) -> tuple[dict[str, Tensor], LoadReport]:
+def convert_from_hf(model: nn.Module, state: dict[str, Tensor], *, source: str = "checkpoint",
+                    may_lack: tuple[str, ...] = ()) -> tuple[dict[str, Tensor], LoadReport]:
     """Map a Hugging Face state dict onto ``model``'s parameter names, strictly.
 
+    may_lack: parts of ``model`` the checkpoint need not have (head names, and ``pooler``): their parameters
+        are listed in ``report.initialised`` and left out of the returned dict (the caller keeps their init).
     Returns (state dict for ``model.load_state_dict``, report). Raises BertkitError for unexpected or missing
     keys and for shape mismatches (naming the key and both shapes); ``source`` names the file in messages.
     """
@@ -177,21 +190,49 @@ def convert_from_hf(model: nn.Module, state: dict[str, Tensor], *, source: str =
             out[own] = tensor
     if unexpected:
         raise BertkitError(f"{source}: unexpected key(s) not in a BERT checkpoint: {_fmt_keys(sorted(unexpected))}")
-    missing = sorted(keymap.to_hf(o) or o for o, own in ours_to_own.items() if own not in out)
+    absent = [o for o, own in ours_to_own.items() if own not in out]
+    report.initialised = sorted(keymap.to_hf(o) or o for o in absent if _optional_part(o) in may_lack)
+    missing = sorted(keymap.to_hf(o) or o for o in absent if _optional_part(o) not in may_lack)
     if missing:
         raise BertkitError(f"{source}: missing key(s) for {type(model).__name__}: {_fmt_keys(missing)}")
     return out, report
 
 
-def _pick_model(config: BertConfig, model_cls: type | None, heads: tuple[str, ...], has_pooler: bool) -> nn.Module:
-    if model_cls is None:
-        model_cls = BertForPreTraining if heads == ("mlm", "nsp") else BertForMaskedLM if "mlm" in heads else BertModel
-    if model_cls is BertForPreTraining:
-        return BertForPreTraining(config)
+def _optional_part(our_key: str) -> str:
+    """The part of a full name a checkpoint may lack: a head's name, ``pooler``, or ``bert`` (never optional)."""
+    return "pooler" if our_key.startswith("bert.pooler.") else keymap.part_of(our_key)
+
+
+def _build(model_cls: type, config: BertConfig, has_pooler: bool) -> nn.Module:
     if model_cls in (BertModel, BertForMaskedLM):
         return model_cls(config, add_pooling_layer=has_pooler)
-    raise BertkitError(f"cannot load into {getattr(model_cls, '__name__', model_cls)}; "
-                       f"one of {', '.join(c.__name__ for c in MODEL_CLASSES)}")
+    return model_cls(config)
+
+
+def _class_for(config_path: Path, heads: tuple[str, ...]) -> type:
+    """The model class for a checkpoint: its config.json ``architectures`` when that names one of ours and the
+    weights hold its heads, else chosen by the heads the weights hold."""
+    raw = json.loads(config_path.read_text(encoding="utf-8"))
+    for name in raw.get("architectures") or ():
+        cls = MODEL_CLASSES.get(name)
+        if cls is not None and set(cls.HEADS) <= set(heads):
+            return cls
+    if heads == ("mlm", "nsp"):
+        return BertForPreTraining
+    if "mlm" in heads:
+        return BertForMaskedLM
+    if "qa_outputs" in heads:
+        return BertForQuestionAnswering
+    if "classifier" in heads:
+        return BertForSequenceClassification
+    return BertModel
+
+
+def _model_class(model_cls) -> type:
+    if model_cls not in MODEL_CLASSES.values():
+        raise BertkitError(f"cannot load into {getattr(model_cls, '__name__', model_cls)}; "
+                           f"one of {', '.join(MODEL_CLASSES)}")
+    return model_cls
 
 
 def load_pretrained(
@@ -205,9 +246,11 @@ def load_pretrained(
 
     path: a directory with config.json, weights (model.safetensors, sharded safetensors or pytorch_model.bin;
         keys with or without ``bert.``, legacy gamma/beta names) and optionally vocab.txt.
-    model_cls: BertModel, BertForMaskedLM or BertForPreTraining; None picks by the heads in the weights
-        (both -> BertForPreTraining, MLM only -> BertForMaskedLM, none -> BertModel). Head weights the chosen
-        class lacks are dropped and logged; anything else that does not fit is a BertkitError.
+    model_cls: one of :data:`bertkit.model.MODEL_CLASSES`; None picks the class config.json's
+        ``architectures`` names (when the weights hold its heads), else by the heads in the weights (MLM + NSP
+        -> BertForPreTraining, MLM -> BertForMaskedLM, qa_outputs -> BertForQuestionAnswering, classifier ->
+        BertForSequenceClassification, none -> BertModel). Head weights the chosen class lacks are dropped and
+        logged; anything else that does not fit (a missing head included) is a BertkitError.
     dtype: parameter dtype, a torch.dtype or its name ("bfloat16"); default torch's default dtype.
     device: where to put the model (default CPU).
     Returns (model in eval mode, Tokenizer or None when the directory has no vocab.txt).
@@ -217,17 +260,51 @@ def load_pretrained(
     config = BertConfig.from_json_file(p / CONFIG_NAME)
     state, weights_name = read_state_dict(p)
     heads, has_pooler = _heads_of(_normalise(k) for k in state)
+    cls = _model_class(model_cls) if model_cls is not None else _class_for(p / CONFIG_NAME, heads)
     with torch.device("meta"):  # no random init: every parameter is assigned from the file
-        model = _pick_model(config, model_cls, heads, has_pooler)
+        model = _build(cls, config, has_pooler)
     sd, report = convert_from_hf(model, state, source=str(p / weights_name))
-    if report.dropped:
-        log.warning("%s: dropped %d weight(s) of parts %s does not have: %s", p, len(report.dropped),
-                    type(model).__name__, _fmt_keys(report.dropped))
+    _log_dropped(p, model, report)
     model.load_state_dict(sd, strict=True, assign=True)
     model.to(device=device or "cpu", dtype=dtype)
     for prm in model.parameters():  # tensors assigned from a file may come without requires_grad
         prm.requires_grad_(True)
     return model.eval(), _load_tokenizer(p, config)
+
+
+def load_for_finetuning(path: str | os.PathLike, model_cls: type, config_update: dict[str, Any]):
+    """Start fine-tuning from a checkpoint directory: the encoder from the file, the head of ``model_cls`` from
+    the file when it holds that same head (same class, same labels), else freshly initialised.
+
+    config_update: BertConfig fields the task sets (id2label, label2id, problem_type, dropouts, ...).
+    The new head (and a pooler the file lacks) take their init from torch's current seed; a head of another
+    task in the file is dropped. Missing encoder weights stay an error. Returns (model in train mode, Tokenizer
+    or None, LoadReport with ``initialised`` and ``dropped`` filled).
+    """
+    p = _check_dir(path)
+    cls = _model_class(model_cls)
+    base = BertConfig.from_json_file(p / CONFIG_NAME)
+    config = BertConfig.from_dict({**base.to_dict(), **config_update}, source=str(p / CONFIG_NAME))
+    state, weights_name = read_state_dict(p)
+    raw = json.loads((p / CONFIG_NAME).read_text(encoding="utf-8"))
+    same_task = cls.__name__ in (raw.get("architectures") or ()) and base.id2label == config.id2label \
+        and base.problem_type == config.problem_type
+    foreign: list[str] = []
+    if not same_task:  # another task's head (or none): it cannot be reused
+        foreign = [k for k in state if keymap.is_head_key(_normalise(k)) and keymap.from_hf(_normalise(k))]
+        state = {k: v for k, v in state.items() if k not in foreign}
+    model = _build(cls, config, has_pooler=True)  # random init; the file overwrites all it has
+    sd, report = convert_from_hf(model, state, source=str(p / weights_name), may_lack=(*cls.HEADS, "pooler"))
+    report.dropped = sorted(foreign) + report.dropped
+    _log_dropped(p, model, report)
+    model.load_state_dict(sd, strict=False)
+    return model.train(), _load_tokenizer(p, config), report
+
+
+def _log_dropped(p: Path, model: nn.Module, report: LoadReport) -> None:
+    if report.dropped:
+        log.warning("%s: dropped %d weight(s) of parts %s does not have: %s", p, len(report.dropped),
+                    type(model).__name__, _fmt_keys(report.dropped))
 
 
 def _as_dtype(dtype: torch.dtype | str) -> torch.dtype:
@@ -253,7 +330,7 @@ def checkpoint_info(path: str | os.PathLike) -> dict[str, Any]:
     """Describe a checkpoint directory without building the model (for ``bertkit info``).
 
     Returns a JSON-ready dict: path, weights_file, architectures (from config.json), num_parameters (tied
-    weights counted once), heads (subset of ["mlm", "nsp"]), pooler (bool), dtype, tokenizer_vocab_size
+    weights counted once), heads (subset of keymap.HEAD_PARTS), pooler (bool), dtype, tokenizer_vocab_size
     (lines of vocab.txt, or None) and config (BertConfig.to_dict()).
     """
     p = _check_dir(path)
@@ -327,8 +404,8 @@ def write_pretrained(model: nn.Module, path: str | os.PathLike, tokenizer: Any =
     vocab.txt + tokenizer_config.json when ``tokenizer`` is given. DDP / compile wrappers are unwrapped.
     """
     model = unwrap_model(model)
-    if not isinstance(model, MODEL_CLASSES):
-        raise BertkitError(f"cannot save {type(model).__name__}; one of {', '.join(c.__name__ for c in MODEL_CLASSES)}")
+    if type(model) not in MODEL_CLASSES.values():
+        raise BertkitError(f"cannot save {type(model).__name__}; one of {', '.join(MODEL_CLASSES)}")
     tensors = {k: v.detach().to("cpu").contiguous() for k, v in convert_to_hf(model).items()}
     dtype = str(next(iter(tensors.values())).dtype).removeprefix("torch.")
     out = Path(path)
@@ -340,7 +417,7 @@ def write_pretrained(model: nn.Module, path: str | os.PathLike, tokenizer: Any =
 
 
 def save_pretrained(model: nn.Module, path: str | os.PathLike, tokenizer: Any = None) -> Path:
-    """Write ``model`` (BertModel, BertForMaskedLM or BertForPreTraining) as a Hugging Face directory,
+    """Write ``model`` (any of :data:`bertkit.model.MODEL_CLASSES`) as a Hugging Face directory,
     atomically: ``path`` is replaced as a whole only once everything is written (see :func:`write_pretrained`).
     Returns the path."""
     final = Path(path)
@@ -349,5 +426,5 @@ def save_pretrained(model: nn.Module, path: str | os.PathLike, tokenizer: Any = 
     return final
 
 
-__all__ = ["load_pretrained", "save_pretrained", "write_pretrained", "unwrap_model", "checkpoint_info", "LoadReport",
+__all__ = ["load_pretrained", "load_for_finetuning", "save_pretrained", "write_pretrained", "unwrap_model", "checkpoint_info", "LoadReport",
            "convert_from_hf", "convert_to_hf", "read_state_dict"]

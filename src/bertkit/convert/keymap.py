@@ -1,8 +1,10 @@
-"""The one table mapping bertkit parameter names to Hugging Face ``BertForPreTraining`` names.
+"""The one table mapping bertkit parameter names to Hugging Face names, for the encoder and every head.
 
 Each row is ``(ours, theirs)``; ``{}`` stands for the layer index. Both directions (:func:`to_hf`,
 :func:`from_hf`) are derived from :data:`KEYMAP`, and tests/unit/test_keymap.py checks that every parameter of
-both models is covered exactly once. Names are "full" names, as a model with heads has them (``bert.`` in
+each model class is covered exactly once. A name's first component says which part it belongs to
+(:func:`part_of`: ``bert`` for the encoder, else the head: ``mlm``, ``nsp``, ``classifier``, ``qa_outputs``);
+the loader reads heads from that, not from hard-coded prefixes. Names are "full" names, as a model with heads has them (``bert.`` in
 front of encoder keys); :func:`strip_prefix` / :func:`add_prefix` move between those and a bare encoder.
 
 Checkpoint spellings that are not in the table but are read: keys without the ``bert.`` prefix (HF
@@ -50,6 +52,11 @@ KEYMAP: tuple[tuple[str, str], ...] = (
     # NSP head
     ("nsp.weight", "cls.seq_relationship.weight"),
     ("nsp.bias", "cls.seq_relationship.bias"),
+    # fine-tuning heads: one layer each (sequence / token classification and multiple choice share the name)
+    ("classifier.weight", "classifier.weight"),
+    ("classifier.bias", "classifier.bias"),
+    ("qa_outputs.weight", "qa_outputs.weight"),
+    ("qa_outputs.bias", "qa_outputs.bias"),
 )
 
 ENCODER_PREFIX = "bert."
@@ -81,18 +88,39 @@ def from_hf(key: str) -> str | None:
     return _translate(key, _THEIRS)
 
 
-def expand(num_layers: int, *, side: str) -> list[str]:
-    """Every full name of a model with both heads on one side ("ours" or "theirs"), layers expanded."""
+def expand(num_layers: int, *, side: str, parts: tuple[str, ...] | None = None) -> list[str]:
+    """Every full name on one side ("ours" or "theirs"), layers expanded: the encoder and the heads in ``parts``
+    (None: every head in the table)."""
     col = {"ours": 0, "theirs": 1}[side]
     out = []
     for row in KEYMAP:
+        part = part_of(row[0])
+        if part != ENCODER_PART and parts is not None and part not in parts:
+            continue
         t = row[col]
         out.extend(t.format(i) for i in range(num_layers)) if "{}" in t else out.append(t)
     return out
 
 
+ENCODER_PART = "bert"
+
+
+def part_of(our_key: str) -> str:
+    """The part a full name of ours belongs to: ``bert`` (the encoder) or a head's name (``mlm``, ...)."""
+    return our_key.split(".", 1)[0]
+
+
+HEAD_PARTS: tuple[str, ...] = tuple(dict.fromkeys(part_of(o) for o, _ in KEYMAP if part_of(o) != ENCODER_PART))
+
+
+def heads_in(hf_keys) -> tuple[str, ...]:
+    """The heads (in table order) that have at least one key among Hugging Face full names ``hf_keys``."""
+    found = {part_of(o) for o in map(from_hf, hf_keys) if o is not None}
+    return tuple(h for h in HEAD_PARTS if h in found)
+
+
 def is_head_key(full_key: str) -> bool:
-    """Whether a full name (either side) belongs to a pretraining head rather than the encoder."""
+    """Whether a full name (either side) belongs to a head rather than the encoder."""
     return not full_key.startswith(ENCODER_PREFIX)
 
 

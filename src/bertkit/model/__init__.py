@@ -4,8 +4,16 @@ Knows nothing of text or files; :mod:`bertkit.convert` reads and writes checkpoi
 """
 
 from bertkit.model.bert import BertModel
-from bertkit.model.heads import BertForMaskedLM, BertForPreTraining
-from bertkit.model.outputs import EncoderOutput, MaskedLMOutput, PreTrainingOutput
+from bertkit.model.heads import (
+    BertForMaskedLM,
+    BertForMultipleChoice,
+    BertForPreTraining,
+    BertForQuestionAnswering,
+    BertForSequenceClassification,
+    BertForTokenClassification,
+    num_labels,
+)
+from bertkit.model.outputs import ClassifierOutput, EncoderOutput, MaskedLMOutput, PreTrainingOutput, SpanOutput
 from bertkit.model.padding import pad, unpad
 
 
@@ -14,5 +22,12 @@ def num_parameters(model) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-__all__ = ["BertModel", "BertForPreTraining", "BertForMaskedLM", "EncoderOutput", "PreTrainingOutput",
-           "MaskedLMOutput", "pad", "unpad", "num_parameters"]
+# Every model class by its Hugging Face name (config.json ``architectures``); the checkpoint loader picks from it.
+MODEL_CLASSES = {cls.__name__: cls for cls in (
+    BertModel, BertForMaskedLM, BertForPreTraining, BertForSequenceClassification, BertForTokenClassification,
+    BertForQuestionAnswering, BertForMultipleChoice)}
+
+__all__ = ["BertModel", "BertForPreTraining", "BertForMaskedLM", "BertForSequenceClassification",
+           "BertForTokenClassification", "BertForQuestionAnswering", "BertForMultipleChoice", "MODEL_CLASSES",
+           "EncoderOutput", "PreTrainingOutput", "MaskedLMOutput", "ClassifierOutput", "SpanOutput", "num_labels",
+           "pad", "unpad", "num_parameters"]

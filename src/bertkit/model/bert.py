@@ -129,6 +129,9 @@ def mask_to_bias(attention_mask: Tensor | None, dtype: torch.dtype) -> Tensor | 
 class BertModel(nn.Module):
     """The BERT encoder with an optional pooler; weights are BERT-initialised."""
 
+    HEADS: tuple[str, ...] = ()  # head parameters a model class owns besides the encoder (see heads.py)
+    POOLER = True
+
     def __init__(self, config: BertConfig, add_pooling_layer: bool = True):
         super().__init__()
         self.config = config

@@ -1,5 +1,10 @@
-"""Pretraining heads and the models that carry them (Devlin et al. 2018, section 3.1; HF
-``BertPreTrainingHeads``).
+"""Every BERT head and the model that carries it: pretraining (MLM, NSP; Devlin et al. 2018, section 3.1; HF
+``BertPreTrainingHeads``) and the one added layer per fine-tuning family (section 4; HF
+``BertFor{SequenceClassification,TokenClassification,QuestionAnswering,MultipleChoice}``).
+
+Each model class says which head parameters it owns (``HEADS``: the first name component of those parameters,
+as in :mod:`bertkit.convert.keymap`) and whether it has a pooler (``POOLER``); the checkpoint loader reads
+these instead of hard-coding prefixes. Heads return logits; losses live in :mod:`bertkit.tasks`.
 
 The MLM decoder is tied to the word embeddings by construction: the head owns no decoder matrix and is given
 the embedding weight at call time, so the tie survives ``.to()``, ``load_state_dict`` and meta-device
@@ -17,7 +22,8 @@ from torch import Tensor, nn
 from bertkit.config import BertConfig
 from bertkit.model.bert import ACTIVATIONS, BertModel
 from bertkit.model.init import init_bert_weights
-from bertkit.model.outputs import MaskedLMOutput, PreTrainingOutput
+from bertkit.model.outputs import ClassifierOutput, MaskedLMOutput, PreTrainingOutput, SpanOutput
+
 
 class MLMHead(nn.Module):
     """dense + activation + LayerNorm, then logits = h @ word_embeddings.T + bias."""
@@ -43,6 +49,9 @@ class MLMHead(nn.Module):
 class BertForPreTraining(nn.Module):
     """BertModel + MLM head + NSP head (Linear(H, 2) on the pooled output). Returns logits; the losses live in
     :mod:`bertkit.tasks.pretraining`."""
+
+    HEADS = ("mlm", "nsp")
+    POOLER = True
 
     def __init__(self, config: BertConfig):
         super().__init__()
@@ -74,6 +83,9 @@ class BertForPreTraining(nn.Module):
 class BertForMaskedLM(nn.Module):
     """BertModel + MLM head only; like HF's, built without a pooler unless asked."""
 
+    HEADS = ("mlm",)
+    POOLER = False
+
     def __init__(self, config: BertConfig, add_pooling_layer: bool = False):
         super().__init__()
         self.config = config
@@ -94,3 +106,104 @@ class BertForMaskedLM(nn.Module):
         enc = self.bert(input_ids, attention_mask, token_type_ids, output_hidden_states=output_hidden_states)
         logits = self.mlm(enc.last_hidden_state, self.bert.embeddings.word.weight, mlm_positions)
         return MaskedLMOutput(logits, enc.hidden_states)
+
+
+def num_labels(config: BertConfig) -> int:
+    """Outputs of a classification head: 1 for regression, else ``len(id2label)`` (2 without labels, as HF)."""
+    if config.problem_type == "regression":
+        return 1
+    return len(config.id2label) if config.id2label else 2
+
+
+def _classifier_dropout(config: BertConfig) -> nn.Dropout:
+    p = config.classifier_dropout if config.classifier_dropout is not None else config.hidden_dropout_prob
+    return nn.Dropout(p)
+
+
+class BertForSequenceClassification(nn.Module):
+    """Pooled [CLS] -> dropout -> Linear(H, num_labels): single texts, pairs, and regression (num_labels 1)."""
+
+    HEADS = ("classifier",)
+    POOLER = True
+
+    def __init__(self, config: BertConfig):
+        super().__init__()
+        self.config = config
+        self.bert = BertModel(config)
+        self.dropout = _classifier_dropout(config)
+        self.classifier = nn.Linear(config.hidden_size, num_labels(config))
+        init_bert_weights(self.classifier, config.initializer_range)
+
+    def forward(self, input_ids: Tensor, attention_mask: Tensor | None = None, token_type_ids: Tensor | None = None,
+                output_hidden_states: bool = False) -> ClassifierOutput:
+        """Inputs (B, L) as for :meth:`BertModel.forward`; logits (B, num_labels)."""
+        enc = self.bert(input_ids, attention_mask, token_type_ids, output_hidden_states=output_hidden_states)
+        return ClassifierOutput(self.classifier(self.dropout(enc.pooler_output)), enc.hidden_states)
+
+
+class BertForTokenClassification(nn.Module):
+    """Every token's hidden state -> dropout -> Linear(H, num_labels) (NER); no pooler, as HF."""
+
+    HEADS = ("classifier",)
+    POOLER = False
+
+    def __init__(self, config: BertConfig):
+        super().__init__()
+        self.config = config
+        self.bert = BertModel(config, add_pooling_layer=False)
+        self.dropout = _classifier_dropout(config)
+        self.classifier = nn.Linear(config.hidden_size, num_labels(config))
+        init_bert_weights(self.classifier, config.initializer_range)
+
+    def forward(self, input_ids: Tensor, attention_mask: Tensor | None = None, token_type_ids: Tensor | None = None,
+                output_hidden_states: bool = False) -> ClassifierOutput:
+        """Inputs (B, L); logits (B, L, num_labels)."""
+        enc = self.bert(input_ids, attention_mask, token_type_ids, output_hidden_states=output_hidden_states)
+        return ClassifierOutput(self.classifier(self.dropout(enc.last_hidden_state)), enc.hidden_states)
+
+
+class BertForQuestionAnswering(nn.Module):
+    """Every token's hidden state -> Linear(H, 2): start and end scores of the answer span; no pooler, no
+    dropout on the head, as HF."""
+
+    HEADS = ("qa_outputs",)
+    POOLER = False
+
+    def __init__(self, config: BertConfig):
+        super().__init__()
+        self.config = config
+        self.bert = BertModel(config, add_pooling_layer=False)
+        self.qa_outputs = nn.Linear(config.hidden_size, 2)
+        init_bert_weights(self.qa_outputs, config.initializer_range)
+
+    def forward(self, input_ids: Tensor, attention_mask: Tensor | None = None, token_type_ids: Tensor | None = None,
+                output_hidden_states: bool = False) -> SpanOutput:
+        """Inputs (B, L); start_logits and end_logits (B, L)."""
+        enc = self.bert(input_ids, attention_mask, token_type_ids, output_hidden_states=output_hidden_states)
+        start, end = self.qa_outputs(enc.last_hidden_state).unbind(-1)  # (B, L, 2) -> 2 x (B, L)
+        return SpanOutput(start, end, enc.hidden_states)
+
+
+class BertForMultipleChoice(nn.Module):
+    """Each (context, candidate) sequence's pooled [CLS] -> dropout -> Linear(H, 1); softmax over candidates."""
+
+    HEADS = ("classifier",)
+    POOLER = True
+
+    def __init__(self, config: BertConfig):
+        super().__init__()
+        self.config = config
+        self.bert = BertModel(config)
+        self.dropout = _classifier_dropout(config)
+        self.classifier = nn.Linear(config.hidden_size, 1)
+        init_bert_weights(self.classifier, config.initializer_range)
+
+    def forward(self, input_ids: Tensor, attention_mask: Tensor | None = None, token_type_ids: Tensor | None = None,
+                output_hidden_states: bool = False) -> ClassifierOutput:
+        """input_ids, attention_mask, token_type_ids: (B, C, L), C candidates each; logits (B, C)."""
+        B, C, L = input_ids.shape
+        flat = lambda t: t.reshape(B * C, L) if t is not None else None  # (B, C, L) -> (B*C, L)
+        enc = self.bert(flat(input_ids), flat(attention_mask), flat(token_type_ids),
+                        output_hidden_states=output_hidden_states)
+        scores = self.classifier(self.dropout(enc.pooler_output))  # (B*C, 1)
+        return ClassifierOutput(scores.view(B, C), enc.hidden_states)

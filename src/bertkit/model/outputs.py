@@ -44,3 +44,22 @@ class MaskedLMOutput:
 
     logits: Tensor
     hidden_states: tuple[Tensor, ...] | None = None
+
+
+@dataclass
+class ClassifierOutput:
+    """What the classification heads return: :class:`bertkit.model.BertForSequenceClassification` (B, num_labels),
+    :class:`bertkit.model.BertForTokenClassification` (B, L, num_labels) and
+    :class:`bertkit.model.BertForMultipleChoice` (B, C), one score per choice."""
+
+    logits: Tensor
+    hidden_states: tuple[Tensor, ...] | None = None
+
+
+@dataclass
+class SpanOutput:
+    """What :class:`bertkit.model.BertForQuestionAnswering` returns: start and end scores, each (B, L)."""
+
+    start_logits: Tensor
+    end_logits: Tensor
+    hidden_states: tuple[Tensor, ...] | None = None
