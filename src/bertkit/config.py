@@ -224,6 +224,9 @@ def _type_ok(value: Any, hint: Any) -> bool:
         return isinstance(value, (int, float)) and not isinstance(value, bool)
     if hint is str:
         return isinstance(value, str)
+    if origin is list:
+        (et,) = typing.get_args(hint)
+        return isinstance(value, list) and all(_type_ok(v, et) for v in value)
     if origin is dict:
         kt, vt = typing.get_args(hint)
         return isinstance(value, dict) and all(_type_ok(k, kt) and _type_ok(v, vt) for k, v in value.items())
@@ -276,7 +279,8 @@ DTYPES = ("auto", "float32", "bfloat16", "float16")
 class TrainConfig:
     """The optimisation and bookkeeping of one run (the one loop in bertkit.train)."""
 
-    max_steps: int = 10_000
+    max_steps: int | None = 10_000  # fine-tuning: None = train.epochs over the data; else a cap on the steps
+    epochs: int | None = None  # fine-tuning: passes over the training file
     batch_size: int = 256  # global: sequences per optimizer step, over all processes and accumulation steps
     grad_accum: int = 1
     lr: float | None = None  # None: the model preset's default (see PRESET_LR)
@@ -297,8 +301,10 @@ class TrainConfig:
 
     def validate(self, source: str = "train") -> None:
         check_field_types(self, source)
-        for name in ("max_steps", "batch_size", "grad_accum", "log_every", "keep_checkpoints"):
-            if getattr(self, name) < 1:
+        if self.max_steps is None and self.epochs is None:
+            raise BertkitError(f"{source}: set max_steps or epochs")
+        for name in ("max_steps", "epochs", "batch_size", "grad_accum", "log_every", "keep_checkpoints"):
+            if getattr(self, name) is not None and getattr(self, name) < 1:
                 raise BertkitError(f"{source}: {name}={getattr(self, name)} must be >= 1")
         for name in ("eval_every", "save_every"):
             v = getattr(self, name)
@@ -317,18 +323,51 @@ class TrainConfig:
                                f"{self.grad_accum}")
 
 
+@dataclass
+class TaskDataConfig:
+    """How task files become model inputs, for fine-tuning, evaluation and prediction (``data`` section)."""
+
+    max_seq_length: int | None = None  # None: the task's default (128; qa 384)
+    doc_stride: int = 128  # qa: tokens of overlap between the windows of a long context
+    max_query_length: int = 64  # qa: question tokens kept
+    max_answer_length: int = 30  # qa: longest answer span decoded, in tokens
+    n_best: int = 20  # qa: start and end candidates per window
+    text_columns: list[str] | None = None  # None: found by common names (see bertkit.data.tasks.table)
+    label_column: str | None = None
+    train_limit: int | None = None  # read only the first N training records (a documented subset)
+    dev_limit: int | None = None
+
+    def validate(self, source: str = "data") -> None:
+        check_field_types(self, source)
+        if self.max_seq_length is not None and self.max_seq_length < 8:
+            raise BertkitError(f"{source}: max_seq_length={self.max_seq_length} must be at least 8")
+        for name in ("doc_stride", "max_query_length", "max_answer_length", "n_best", "train_limit", "dev_limit"):
+            v = getattr(self, name)
+            if v is not None and v < 1:
+                raise BertkitError(f"{source}: {name}={v} must be >= 1")
+        if self.text_columns is not None and not 1 <= len(self.text_columns) <= 2:
+            raise BertkitError(f"{source}: text_columns takes one or two column names")
+
+
 # Peak learning rates that work for each size at the default batch (smaller models take larger steps).
 PRESET_LR = {"tiny": 1e-3, "mini": 1e-3, "small": 5e-4, "medium": 3e-4, "base": 1e-4, "large": 5e-5}
-_SECTIONS = {"data": DataConfig, "train": TrainConfig}
+
+# BERT's fine-tuning recipe (Devlin et al. 2018, section 4 and appendix A.3; Hugging Face's examples).
+FINETUNE_TRAIN = dict(max_steps=None, epochs=3, batch_size=32, lr=2e-5, warmup_ratio=0.1, weight_decay=0.01,
+                      adam_epsilon=1e-6, max_grad_norm=1.0, log_every=10)
 
 
 @dataclass
 class RunConfig:
-    """A whole run: ``model`` (a preset name and/or BertConfig fields), ``data``, ``train``."""
+    """A pretraining run: ``model`` (a preset name and/or BertConfig fields), ``data``, ``train``."""
 
     model: dict[str, Any] = dataclasses.field(default_factory=lambda: {"preset": "mini"})
     data: DataConfig = dataclasses.field(default_factory=DataConfig)
     train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
+
+    SECTIONS: typing.ClassVar[dict[str, type]] = {"data": DataConfig, "train": TrainConfig}
+    DEFAULTS: typing.ClassVar[dict[str, dict[str, Any]]] = {}  # per section, on top of the dataclass defaults
+    DEFAULT_MODEL: typing.ClassVar[dict[str, Any]] = {"preset": "mini"}
 
     @classmethod
     def from_dict(cls, d: Any, *, source: str = "run config") -> "RunConfig":
@@ -337,8 +376,8 @@ class RunConfig:
             d = {}
         if not isinstance(d, dict):
             raise BertkitError(f"{source}: expected a mapping with sections model, data, train")
-        check_known_keys(d, {"model", *_SECTIONS}, source)
-        model = d.get("model", {"preset": "mini"})
+        check_known_keys(d, {"model", *cls.SECTIONS}, source)
+        model = d.get("model", cls.DEFAULT_MODEL)
         if isinstance(model, str):
             model = {"preset": model}
         if not isinstance(model, dict):
@@ -350,17 +389,21 @@ class RunConfig:
         if model.get("preset") is not None and model["preset"] not in PRESETS:
             raise BertkitError(f"{source}: model.preset={model['preset']!r} is not one of {', '.join(PRESETS)}")
         sections = {}
-        for name, kind in _SECTIONS.items():
+        for name, kind in cls.SECTIONS.items():
             sec = d.get(name) or {}
             if not isinstance(sec, dict):
                 raise BertkitError(f"{source}: {name} must be a mapping")
             check_known_keys(sec, {f.name for f in dataclasses.fields(kind)}, source, f"{name}.")
-            obj = kind(**sec)
+            obj = kind(**{**cls.DEFAULTS.get(name, {}), **sec})
             obj.validate(f"{source}: {name}")
             sections[name] = obj
         run = cls(model=model, **sections)
         run.bert_config(vocab_size=30522)  # the model fields must make a valid BertConfig
         return run
+
+    @classmethod
+    def default(cls) -> "RunConfig":
+        return cls.from_dict({})
 
     def to_dict(self) -> dict[str, Any]:
         return {"model": dict(self.model), "data": dataclasses.asdict(self.data),
@@ -401,9 +444,9 @@ class RunConfig:
                 raise BertkitError(f"--set {item!r}: expected section.key=value, e.g. train.lr=5e-4")
             section, name = parts
             if section not in d:
-                raise BertkitError(f"--set {item!r}: unknown section {section!r} (one of model, data, train)")
+                raise BertkitError(f"--set {item!r}: unknown section {section!r} (one of {', '.join(d)})")
             d[section][name] = parse_scalar(text)
-        return RunConfig.from_dict(d, source="--set")
+        return type(self).from_dict(d, source="--set")
 
     def bert_config(self, vocab_size: int) -> BertConfig:
         """The model's BertConfig: the preset (if any) with the given fields on top, and ``vocab_size``."""
@@ -420,6 +463,20 @@ class RunConfig:
         if self.train.lr is not None:
             return self.train.lr
         return PRESET_LR.get(self.model.get("preset") or "", 1e-4)
+
+
+@dataclass
+class FinetuneConfig(RunConfig):
+    """A fine-tuning run: ``model`` (BertConfig fields to change, e.g. classifier_dropout), ``data``
+    (TaskDataConfig), ``train`` (TrainConfig with BERT's fine-tuning defaults, :data:`FINETUNE_TRAIN`)."""
+
+    model: dict[str, Any] = dataclasses.field(default_factory=dict)
+    data: TaskDataConfig = dataclasses.field(default_factory=TaskDataConfig)
+    train: TrainConfig = dataclasses.field(default_factory=lambda: TrainConfig(**FINETUNE_TRAIN))
+
+    SECTIONS: typing.ClassVar[dict[str, type]] = {"data": TaskDataConfig, "train": TrainConfig}
+    DEFAULTS: typing.ClassVar[dict[str, dict[str, Any]]] = {"train": FINETUNE_TRAIN}
+    DEFAULT_MODEL: typing.ClassVar[dict[str, Any]] = {}
 
 
 def parse_scalar(text: str) -> Any:

@@ -116,6 +116,9 @@ def pretrain(run_cfg, store, output: Path, *, resume_from: Path | None = None, p
     from bertkit.train.optim import resolve_warmup
 
     tr, dc = run_cfg.train, run_cfg.data
+    if tr.max_steps is None:
+        raise BertkitError("train.max_steps: pretraining runs a number of steps; set one (train.epochs is for "
+                           "fine-tuning)")
     tokenizer = Tokenizer.from_pretrained(store.tokenizer_dir)
     config = run_cfg.bert_config(vocab_size=tokenizer.vocab_size)
     if resume_from is not None:

@@ -10,6 +10,11 @@ gradient is that of the mean over the *global* step whatever the accumulation an
 for each step, and the position after them (saved in checkpoints; ``state=None`` starts at the beginning).
 Batches are made in a background thread while the model computes.
 
+Evaluation is either the objective's sums over ``eval_data`` (pretraining: held-out MLM loss and accuracy) or an
+``evaluator(model) -> metrics`` that decodes a whole dev set (fine-tuning: F1, MCC, EM ... need every prediction
+at once), or both. With ``select_metric`` the loop keeps the best evaluated model as a Hugging Face directory
+(``best/``; higher is better).
+
 Mixed precision, accumulation, clipping, the schedule, evaluation, logging and checkpointing live only here.
 """
 
@@ -28,6 +33,7 @@ from typing import Any, Callable, Iterable, Iterator, Protocol
 import torch
 from torch import Tensor, nn
 
+from bertkit.convert.hf import save_pretrained
 from bertkit.data.batch import Batch
 from bertkit.train import checkpoint as ckpt
 from bertkit.train.dist import DistInfo, all_reduce_sum, barrier, gather_objects
@@ -36,6 +42,8 @@ from bertkit.train.optim import build_optimizer, linear_schedule
 from bertkit.utils.errors import BertkitError
 
 log = logging.getLogger(__name__)
+
+BEST_NAME = "best"  # the best evaluated model, a Hugging Face directory inside the run folder
 
 
 class Objective(Protocol):
@@ -68,6 +76,8 @@ class LoopSettings:
     save_every: int | None = None
     keep_checkpoints: int = 3
     progress: bool = True
+    select_metric: str | None = None  # keep the model with the highest value of this evaluation metric
+    final_checkpoint: bool = True  # save a resumable checkpoint at the end (besides those of save_every)
 
 
 def autocast_dtype(name: str, device: torch.device) -> torch.dtype:
@@ -95,16 +105,19 @@ class Trainer:
     """Runs ``settings.total_steps`` optimizer steps of ``objective`` on ``data``.
 
     output: the run directory (train_log.jsonl, train_curves.png, checkpoints/); only rank 0 writes there.
-    eval_data: a callable returning this process's evaluation batches (None: no evaluation).
+    eval_data: a callable returning this process's evaluation batches (None: no evaluation of sums).
+    evaluator: ``evaluator(model) -> {metric: value}`` run by the main process at each evaluation.
     tokenizer, run_config (YAML text): saved into every checkpoint.
     """
 
     def __init__(self, model: nn.Module, objective: Objective, data: BatchSource, settings: LoopSettings,
                  output: Path, dist: DistInfo, *, eval_data: Callable[[], Iterable[Batch]] | None = None,
+                 evaluator: Callable[[nn.Module], dict[str, Any]] | None = None,
                  tokenizer: Any = None, run_config: str | None = None, title: str = ""):
         self.dist, self.settings, self.objective, self.data = dist, settings, objective, data
         self.output, self.tokenizer, self.run_config, self.title = output, tokenizer, run_config, title
-        self.eval_data = eval_data
+        self.eval_data, self.evaluator = eval_data, evaluator
+        self.best: dict[str, Any] | None = None  # {"step", "metrics"} of the model kept in best/
         self.model = model.to(dist.device)
         self.module = self.model  # the bare model (saving, evaluation)
         if dist.enabled:
@@ -195,9 +208,10 @@ class Trainer:
                     acc = _Sums(dev)
                     t_last = time.perf_counter()
                 pause = time.perf_counter()
-                if self.eval_data is not None and ((s.eval_every and self.step % s.eval_every == 0) or end):
+                evaluates = self.eval_data is not None or self.evaluator is not None
+                if evaluates and ((s.eval_every and self.step % s.eval_every == 0) or end):
                     last = self.evaluate()
-                if (s.save_every and self.step % s.save_every == 0) or end:
+                if (s.save_every and self.step % s.save_every == 0) or (end and s.final_checkpoint):
                     self.save()
                 t_last += time.perf_counter() - pause  # evaluation and saving are not training throughput
         finally:
@@ -244,18 +258,36 @@ class Trainer:
         return float(norm)
 
     @torch.no_grad()
-    def evaluate(self) -> dict[str, float]:
-        """The objective's metrics over all of ``eval_data`` (every process's share), logged as kind=eval."""
+    def evaluate(self) -> dict[str, Any]:
+        """The objective's metrics over all of ``eval_data`` (every process's share) and the evaluator's, logged
+        as kind=eval; with ``select_metric``, a better model than the best so far is saved into best/."""
         self.module.eval()
-        acc = _Sums(self.dist.device)
-        for batch in self.eval_data():
-            batch = batch.to(self.dist.device)
-            with _autocast(self.dist.device, self.settings.dtype):
-                sums = self.objective.loss_and_metrics(self.module, batch)
-            acc.add(sums, self.objective.counts(batch), self.objective.COUNTS)
-        record = self._reduce(acc, "eval")
+        record: dict[str, Any] = {"kind": "eval", "step": self.step}
+        if self.eval_data is not None:
+            acc = _Sums(self.dist.device)
+            for batch in self.eval_data():
+                batch = batch.to(self.dist.device)
+                with _autocast(self.dist.device, self.settings.dtype):
+                    sums = self.objective.loss_and_metrics(self.module, batch)
+                acc.add(sums, self.objective.counts(batch), self.objective.COUNTS)
+            record = self._reduce(acc, "eval")
+        if self.evaluator is not None and self.dist.is_main:
+            record |= self.evaluator(self.module)
         self._write(record)
+        self._keep_best(record)
+        barrier(self.dist)
         return record
+
+    def _keep_best(self, record: dict[str, Any]) -> None:
+        name = self.settings.select_metric
+        if name is None or not self.dist.is_main:
+            return
+        value = record.get(name)
+        if not isinstance(value, (int, float)) or math.isnan(value):
+            raise BertkitError(f"evaluation gave no number for {name!r} (it has: {', '.join(record)})")
+        if self.best is None or value > self.best["metrics"][name]:
+            save_pretrained(self.module, self.output / BEST_NAME, self.tokenizer)
+            self.best = {"step": self.step, "metrics": record}
 
     def _reduce(self, acc: "_Sums", kind: str) -> dict[str, Any]:
         """Means over every process of the accumulated sums; ``loss`` is the sum of the LOSSES means."""

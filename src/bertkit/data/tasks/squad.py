@@ -66,3 +66,15 @@ def _get(obj, key: str, path: Path, where: str, kind):
         raise BertkitError(f"{path}: {where}.{key}: expected {getattr(kind, '__name__', kind)}, "
                            f"got {type(value).__name__}")
     return value
+
+
+def answer_mismatches(examples: list[SquadExample]) -> list[int]:
+    """Indices of examples whose first answer's text is not ``context[answer_start:][:len(text)]`` (Google's
+    run_squad.py warns "Could not find answer" and skips such examples in training)."""
+    bad = []
+    for i, ex in enumerate(examples):
+        if ex.answers:
+            a = ex.answers[0]
+            if ex.context[a.answer_start:a.answer_start + len(a.text)] != a.text:
+                bad.append(i)
+    return bad

@@ -1,0 +1,162 @@
+"""Task examples, one type per input shape, and their readers from task files of every supported format.
+
+Text examples (classification, regression) and multiple-choice examples come from tabular files
+(:mod:`bertkit.data.tasks.table`: TSV, CSV, JSONL, plain text); word examples (NER) from CoNLL column files or
+plain text; QA examples are :class:`bertkit.data.tasks.squad.SquadExample`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bertkit.data.tasks.conll import read_conll
+from bertkit.data.tasks.table import Records, field as get_field, label_column, read_records, text_columns
+from bertkit.utils.errors import BertkitError
+from bertkit.utils.io import read_lines
+
+
+@dataclass
+class TextExample:
+    """A classification / regression input: one text or a pair, a label (str, float or None), its origin."""
+
+    text: str
+    pair: str | None = None
+    label: Any = None
+    where: str = ""
+
+
+@dataclass
+class WordsExample:
+    """An NER input: words, their tags (None when unknown), and each word's character span in ``text``."""
+
+    words: list[str]
+    tags: list[str] | None = None
+    text: str = ""
+    spans: list[tuple[int, int]] = field(default_factory=list)
+    where: str = ""
+
+    @classmethod
+    def from_words(cls, words: list[str], tags: list[str] | None = None, where: str = "") -> "WordsExample":
+        """Words joined by single spaces (the text that NER character offsets refer to)."""
+        spans, pos = [], 0
+        for w in words:
+            spans.append((pos, pos + len(w)))
+            pos += len(w) + 1
+        return cls(words, tags, " ".join(words), spans, where)
+
+    @classmethod
+    def from_text(cls, text: str, where: str = "") -> "WordsExample":
+        """A plain text split on whitespace; spans point into ``text`` as given."""
+        found = [(m.group(), m.span()) for m in re.finditer(r"\S+", text)]
+        return cls([w for w, _ in found], None, text, [s for _, s in found], where)
+
+
+@dataclass
+class ChoiceExample:
+    """A multiple-choice input: a context, its candidates, the index of the right one (or None)."""
+
+    context: str
+    endings: list[str]
+    label: int | None = None
+    where: str = ""
+
+
+
+def read_text_examples(path, *, columns: list[str] | None = None, label: str | None = None, scores: bool = False,
+                       limit: int | None = None, need_labels: bool = True) -> list[TextExample]:
+    """Texts (or pairs) and labels of a tabular file; columns found by common names unless given. Without a
+    label column the labels are None (an error when ``need_labels``)."""
+    records = read_records(path, limit)
+    cols = text_columns(records, columns)
+    lab = label_column(records, label, scores=scores, required=need_labels)
+    out = []
+    for row in records.rows:
+        text = get_field(records, row, cols[0])
+        pair = get_field(records, row, cols[1]) if len(cols) > 1 else None
+        y = get_field(records, row, lab) if lab is not None else None
+        if need_labels and y == "":
+            raise BertkitError(f"{records.where(row)}: empty label in column {lab!r}")
+        out.append(TextExample(text, pair, y, records.where(row)))
+    return out
+
+
+def read_words_examples(path, *, limit: int | None = None) -> list[WordsExample]:
+    """NER sentences: a CoNLL column file (word first, tag last), or plain text (``.txt``: one sentence per
+    line, words split on whitespace, no tags)."""
+    p = Path(path)
+    if p.name.removesuffix(".gz").endswith(".txt") and not _looks_like_conll(p):
+        records = read_records(p, limit)
+        return [WordsExample.from_text(r.fields["text"], records.where(r)) for r in records.rows]
+    sentences = read_conll(p)[:limit] if limit else read_conll(p)
+    return [WordsExample.from_words(words, tags, f"{p}: sentence {i + 1}") for i, (words, tags) in enumerate(sentences)]
+
+
+def _looks_like_conll(p: Path) -> bool:
+    """A .txt whose first non-blank lines have two or more columns with a tag-like last column."""
+    seen = 0
+    for line in read_lines(p):
+        cols = line.split()
+        if not cols:
+            continue
+        if cols[0] == "-DOCSTART-":
+            return True
+        if len(cols) < 2 or not re.fullmatch(r"O|[BIES]-.+|[BIES]_.+", cols[-1]):
+            return False
+        seen += 1
+        if seen >= 5:
+            break
+    return seen > 0
+
+
+CONTEXT_KEYS = ("context", "ctx", "sent1", "question", "premise", "startphrase")
+ENDINGS_KEYS = ("endings", "choices", "options", "candidates")
+CHOICE_LABEL_KEYS = ("label", "answer", "gold", "labels")
+
+
+def read_choice_examples(path, *, limit: int | None = None, need_labels: bool = True) -> list[ChoiceExample]:
+    """Multiple choice: SWAG's CSV layout (``sent1``, ``sent2``, ``ending0..N``, ``label``; a candidate is
+    ``sent2 + " " + ending``, as HF's run_swag.py) or JSON lines with a context, a list of candidates
+    (``endings``/``choices``/...) and the right one's index."""
+    records = read_records(path, limit)
+    cols = records.columns
+    endings = sorted((c for c in cols if re.fullmatch(r"ending\d+", c)), key=lambda c: int(c[6:]))
+    list_key = next((k for k in ENDINGS_KEYS if k in cols), None)
+    ctx_key = next((k for k in CONTEXT_KEYS if k in cols), None)
+    lab_key = next((k for k in CHOICE_LABEL_KEYS if k in cols), None)
+    if ctx_key is None or (not endings and list_key is None):
+        raise BertkitError(f"{records.path}: expected a context ({'/'.join(CONTEXT_KEYS)}) and candidates "
+                           f"(ending0..N or {'/'.join(ENDINGS_KEYS)}); columns: {', '.join(cols)}")
+    if need_labels and lab_key is None:
+        raise BertkitError(f"{records.path}: no label column ({'/'.join(CHOICE_LABEL_KEYS)})")
+    out = []
+    for row in records.rows:
+        context = get_field(records, row, ctx_key)
+        if endings:
+            head = row.fields.get("sent2", "") if ctx_key == "sent1" else ""
+            cands = [f"{head} {get_field(records, row, c)}".strip() if head else get_field(records, row, c)
+                     for c in endings]
+        else:
+            cands = get_field(records, row, list_key, list)
+            if not cands or not all(isinstance(c, str) for c in cands):
+                raise BertkitError(f"{records.where(row)}: {list_key!r} should be a non-empty list of strings")
+        y = None
+        if lab_key is not None and row.fields.get(lab_key) not in (None, ""):
+            y = _choice_index(records, row, lab_key, len(cands))
+        elif need_labels:
+            raise BertkitError(f"{records.where(row)}: missing {lab_key!r}")
+        out.append(ChoiceExample(context, list(cands), y, records.where(row)))
+    return out
+
+
+def _choice_index(records: Records, row, key: str, n: int) -> int:
+    value = row.fields[key]
+    try:
+        k = int(value)
+    except (TypeError, ValueError):
+        raise BertkitError(f"{records.where(row)}: {key}={value!r} is not a candidate index") from None
+    if not 0 <= k < n:
+        raise BertkitError(f"{records.where(row)}: {key}={k} but there are {n} candidates")
+    return k
