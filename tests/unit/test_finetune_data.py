@@ -151,3 +151,23 @@ def test_batch_orders_cover_every_example_once():
     for b in budget:
         widest = max(lengths[i] for i in b)
         assert len(b) == 1 or len(b) * widest * max(costs[i] // lengths[i] for i in b) <= 2048 * 4
+
+
+def test_choice_examples_with_different_numbers_of_candidates(tok):
+    from bertkit.config import BertConfig
+    from bertkit.model import BertForMultipleChoice
+    from bertkit.tasks.inference import run_features
+
+    examples = [ft.ChoiceExample(f"context {i}", [f"ending {j}" for j in range(3 + i % 2)], 0) for i in range(40)]
+    feats = ft.encode_choices(tok, examples, 32)
+    data = ft.FinetuneData(feats, batch_size=8, grad_accum=1, seed=0, pad_id=0, label_kind="class", epochs=1)
+    seen = []
+    for micro, _ in data.batches(None):
+        (batch,) = micro
+        assert batch.input_ids.shape[1] in (3, 4)  # one candidate count per batch
+        seen.append(batch.size)
+    assert sum(seen) == 40
+    model = BertForMultipleChoice(BertConfig(vocab_size=tok.vocab_size, hidden_size=32, num_hidden_layers=1,
+                                             num_attention_heads=2, intermediate_size=37))
+    outs = run_features(model, feats, tok.pad_token_id, max_tokens=200)
+    assert [o.shape for o in outs] == [(3 + i % 2,) for i in range(40)]

@@ -55,6 +55,12 @@ class Feature:
         return max(map(len, ids)) if ids and isinstance(ids[0], list) else len(ids)
 
     @property
+    def candidates(self) -> int:
+        """Sequences in the feature: the candidates of a multiple-choice example, else 1."""
+        ids = self.input_ids
+        return len(ids) if ids and isinstance(ids[0], list) else 1
+
+    @property
     def cost(self) -> int:
         """Tokens the model reads for this feature (all candidates, each padded to the longest)."""
         ids = self.input_ids
@@ -236,35 +242,47 @@ def collate(features: Sequence[Feature], pad_id: int, label_kind: str | None) ->
 
 
 def length_grouped_batches(lengths: Sequence[int], batch_size: int, rng: np.random.Generator,
-                           group: int = 50) -> list[list[int]]:
+                           group: int = 50, candidates: Sequence[int] | None = None) -> list[list[int]]:
     """Training batches of similar length: a random permutation cut into mega-batches of ``group`` batches,
     each sorted by length (longest first) and cut into batches, then the batch order shuffled (as HF's
-    ``LengthGroupedSampler``). Every index appears once."""
-    order = rng.permutation(len(lengths))
+    ``LengthGroupedSampler``). Features with different numbers of ``candidates`` never share a batch. Every
+    index appears once."""
     lens = np.asarray(lengths)
     batches = []
-    for s in range(0, len(order), batch_size * group):
-        mega = order[s:s + batch_size * group]
-        mega = mega[np.argsort(-lens[mega], kind="stable")]
-        batches += [mega[i:i + batch_size].tolist() for i in range(0, len(mega), batch_size)]
+    for part in _by_candidates(len(lengths), candidates):
+        order = part[rng.permutation(len(part))]
+        for s in range(0, len(order), batch_size * group):
+            mega = order[s:s + batch_size * group]
+            mega = mega[np.argsort(-lens[mega], kind="stable")]
+            batches += [mega[i:i + batch_size].tolist() for i in range(0, len(mega), batch_size)]
     return [batches[i] for i in rng.permutation(len(batches))]
+
+
+def _by_candidates(n: int, candidates: Sequence[int] | None) -> list[np.ndarray]:
+    """Indices 0..n-1 split by their number of candidates (one part when all have the same)."""
+    if candidates is None:
+        return [np.arange(n)]
+    c = np.asarray(candidates)
+    return [np.flatnonzero(c == k) for k in np.unique(c)]
 
 
 def budget_batches(costs: Sequence[int], lengths: Sequence[int], max_tokens: int,
                    max_batch: int = 256) -> list[list[int]]:
     """Inference batches: indices sorted by length, each batch as large as fits ``max_tokens`` padded tokens
-    (B x longest, times the candidates) and ``max_batch``. Every index appears once."""
-    order = np.argsort(-np.asarray(lengths), kind="stable")  # longest first: a batch's first is its widest
+    (B x longest x candidates) and ``max_batch``; features with different numbers of candidates (cost /
+    length) never share a batch. Every index appears once."""
+    per = [max(c // max(n, 1), 1) for c, n in zip(costs, lengths)]
     batches: list[list[int]] = []
-    cur: list[int] = []
-    for i in order.tolist():
-        per = max(costs[i] // max(lengths[i], 1), 1)  # candidates of this feature
-        if cur and ((len(cur) + 1) * lengths[cur[0]] * per > max_tokens or len(cur) >= max_batch):
+    for part in _by_candidates(len(lengths), per):
+        order = part[np.argsort(-np.asarray(lengths)[part], kind="stable")]  # longest first: the first is widest
+        cur: list[int] = []
+        for i in order.tolist():
+            if cur and ((len(cur) + 1) * lengths[cur[0]] * per[i] > max_tokens or len(cur) >= max_batch):
+                batches.append(cur)
+                cur = []
+            cur.append(i)
+        if cur:
             batches.append(cur)
-            cur = []
-        cur.append(i)
-    if cur:
-        batches.append(cur)
     return batches
 
 
@@ -285,10 +303,11 @@ class FinetuneData:
         self.seed, self.pad_id, self.label_kind, self.epochs = seed, pad_id, label_kind, epochs
         self.rank, self.world_size = rank, world_size
         self.lengths = [f.length for f in features]
+        self.candidates = [f.candidates for f in features]
 
     def epoch_batches(self, epoch: int) -> list[list[int]]:
         rng = np.random.default_rng([self.seed, epoch])
-        batches = length_grouped_batches(self.lengths, self.batch_size, rng)
+        batches = length_grouped_batches(self.lengths, self.batch_size, rng, candidates=self.candidates)
         parts = self.grad_accum * self.world_size
         return [b for b in batches if len(b) >= parts] if self.world_size > 1 else batches
 
