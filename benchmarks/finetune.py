@@ -22,8 +22,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import torch
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine  # noqa: E402
 from finetune_tasks import RECIPE, TASKS, task  # noqa: E402

@@ -171,3 +171,10 @@ def test_choice_examples_with_different_numbers_of_candidates(tok):
                                              num_attention_heads=2, intermediate_size=37))
     outs = run_features(model, feats, tok.pad_token_id, max_tokens=200)
     assert [o.shape for o in outs] == [(3 + i % 2,) for i in range(40)]
+
+
+def test_the_commands_list_every_task_family():
+    from bertkit.cli.finetune import TASKS
+    from bertkit.cli.task_families import FAMILIES
+
+    assert TASKS == tuple(FAMILIES)

@@ -13,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-from bertkit.cli.options import existing_dir
+from bertkit.cli.options import add_inference_options, existing_dir
 from bertkit.utils.errors import BertkitError
 from bertkit.utils.io import atomic_path
 
@@ -27,10 +27,7 @@ def add_parser(sub) -> None:
     p.add_argument("--data", required=True, type=Path, help="labelled file in one of the task's formats")
     p.add_argument("--task", choices=TASKS, help="checked against the model (default: the model's)")
     p.add_argument("--table", type=Path, help="results table path (.csv and .md are written)")
-    p.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16"],
-                   help="autocast dtype (auto: bfloat16 on CPUs with native bf16)")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="data.KEY=VALUE",
-                   help="change a data setting, e.g. --set data.max_seq_length=256")
+    add_inference_options(p)
     p.set_defaults(run=run)
 
 

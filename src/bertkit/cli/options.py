@@ -34,3 +34,11 @@ def torch_dtype(text: str):
     if text not in table:
         raise argparse.ArgumentTypeError(f"unknown dtype {text!r} (choose float32, bfloat16 or float16)")
     return table[text]
+
+
+def add_inference_options(p) -> None:
+    """--dtype and --set data.KEY=VALUE, shared by evaluate and predict."""
+    p.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16"],
+                   help="autocast dtype (auto: bfloat16 on CPUs with native bf16)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="data.KEY=VALUE",
+                   help="change a data setting, e.g. --set data.max_seq_length=256")

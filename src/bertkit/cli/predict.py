@@ -13,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-from bertkit.cli.options import existing_dir
+from bertkit.cli.options import add_inference_options, existing_dir
 from bertkit.utils.errors import BertkitError
 from bertkit.utils.io import atomic_path
 
@@ -28,10 +28,7 @@ def add_parser(sub) -> None:
     p.add_argument("input", type=Path, help="input file (a task format, or plain text one per line)")
     p.add_argument("--output", type=Path, help="JSONL file (default: standard output)")
     p.add_argument("--windows", action="store_true", help="classification: average over sliding windows")
-    p.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16"],
-                   help="autocast dtype (auto: bfloat16 on CPUs with native bf16)")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="data.KEY=VALUE",
-                   help="change a data setting, e.g. --set data.text_columns=[review]")
+    add_inference_options(p)
     p.set_defaults(run=run)
 
 

@@ -120,19 +120,27 @@ def _classifier_dropout(config: BertConfig) -> nn.Dropout:
     return nn.Dropout(p)
 
 
-class BertForSequenceClassification(nn.Module):
-    """Pooled [CLS] -> dropout -> Linear(H, num_labels): single texts, pairs, and regression (num_labels 1)."""
+class _OneLayer(nn.Module):
+    """BertModel + dropout + Linear(H, outputs): the one added layer of the classification-style heads."""
 
     HEADS = ("classifier",)
+
+    def __init__(self, config: BertConfig, outputs: int):
+        super().__init__()
+        self.config = config
+        self.bert = BertModel(config, add_pooling_layer=self.POOLER)
+        self.dropout = _classifier_dropout(config)
+        self.classifier = nn.Linear(config.hidden_size, outputs)
+        init_bert_weights(self.classifier, config.initializer_range)
+
+
+class BertForSequenceClassification(_OneLayer):
+    """Pooled [CLS] -> dropout -> Linear(H, num_labels): single texts, pairs, and regression (num_labels 1)."""
+
     POOLER = True
 
     def __init__(self, config: BertConfig):
-        super().__init__()
-        self.config = config
-        self.bert = BertModel(config)
-        self.dropout = _classifier_dropout(config)
-        self.classifier = nn.Linear(config.hidden_size, num_labels(config))
-        init_bert_weights(self.classifier, config.initializer_range)
+        super().__init__(config, num_labels(config))
 
     def forward(self, input_ids: Tensor, attention_mask: Tensor | None = None, token_type_ids: Tensor | None = None,
                 output_hidden_states: bool = False) -> ClassifierOutput:
@@ -141,19 +149,13 @@ class BertForSequenceClassification(nn.Module):
         return ClassifierOutput(self.classifier(self.dropout(enc.pooler_output)), enc.hidden_states)
 
 
-class BertForTokenClassification(nn.Module):
+class BertForTokenClassification(_OneLayer):
     """Every token's hidden state -> dropout -> Linear(H, num_labels) (NER); no pooler, as HF."""
 
-    HEADS = ("classifier",)
     POOLER = False
 
     def __init__(self, config: BertConfig):
-        super().__init__()
-        self.config = config
-        self.bert = BertModel(config, add_pooling_layer=False)
-        self.dropout = _classifier_dropout(config)
-        self.classifier = nn.Linear(config.hidden_size, num_labels(config))
-        init_bert_weights(self.classifier, config.initializer_range)
+        super().__init__(config, num_labels(config))
 
     def forward(self, input_ids: Tensor, attention_mask: Tensor | None = None, token_type_ids: Tensor | None = None,
                 output_hidden_states: bool = False) -> ClassifierOutput:
@@ -184,19 +186,13 @@ class BertForQuestionAnswering(nn.Module):
         return SpanOutput(start, end, enc.hidden_states)
 
 
-class BertForMultipleChoice(nn.Module):
+class BertForMultipleChoice(_OneLayer):
     """Each (context, candidate) sequence's pooled [CLS] -> dropout -> Linear(H, 1); softmax over candidates."""
 
-    HEADS = ("classifier",)
     POOLER = True
 
     def __init__(self, config: BertConfig):
-        super().__init__()
-        self.config = config
-        self.bert = BertModel(config)
-        self.dropout = _classifier_dropout(config)
-        self.classifier = nn.Linear(config.hidden_size, 1)
-        init_bert_weights(self.classifier, config.initializer_range)
+        super().__init__(config, 1)
 
     def forward(self, input_ids: Tensor, attention_mask: Tensor | None = None, token_type_ids: Tensor | None = None,
                 output_hidden_states: bool = False) -> ClassifierOutput:
