@@ -297,7 +297,11 @@ def load_for_finetuning(path: str | os.PathLike, model_cls: type, config_update:
     sd, report = convert_from_hf(model, state, source=str(p / weights_name), may_lack=(*cls.HEADS, "pooler"))
     report.dropped = sorted(foreign) + report.dropped
     _log_dropped(p, model, report)
-    model.load_state_dict(sd, strict=False)
+    own, ours_to_own = model.state_dict(), _full_model_keys(model)
+    for name in report.initialised:  # the new head keeps its fresh init; everything else comes from the file
+        key = ours_to_own[keymap.from_hf(name)]
+        sd[key] = own[key]
+    model.load_state_dict(sd, strict=True)
     return model.train(), _load_tokenizer(p, config), report
 
 
