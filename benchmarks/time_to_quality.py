@@ -8,9 +8,12 @@ the same sentence pairs and masks, in the same order), made in a background thre
 schedule runs on the clock (warmup over the first ``warmup_ratio`` of the time, then linear decay to zero at the
 end), so it uses its whole budget whatever its speed.
 
-Then a linear probe on SST-2 (the paradigm check while fine-tuning is not yet in the loop): mean-pooled last-
-layer features of (a) the bertkit checkpoint, (b) the reference, (c) the same architecture at random init;
-L2-regularised logistic regression on 20,000 training sentences, accuracy on the 872 dev sentences.
+Then the paradigm check, two ways, each for (a) the bertkit checkpoint, (b) the reference, (c) the same
+architecture at random init: ``compare`` fits a linear probe on frozen mean-pooled last-layer features
+(L2-regularised logistic regression, accuracy on the 872 SST-2 dev sentences); ``finetune`` fine-tunes each
+with bertkit's fine-tuning loop (``bertkit finetune --task classify``, one added layer on the pooled [CLS]) on
+the first ``--train-limit`` SST-2 training sentences, the same settings and seed for all three, and reports
+the best dev accuracy of its epochs.
 
     # at the same time, one core each (the same resources and the same interference for both):
     OMP_NUM_THREADS=1 taskset -c 0 bertkit pretrain --data STORE --output RUN --config CONFIG [--set ...]
@@ -18,6 +21,7 @@ L2-regularised logistic regression on 20,000 training sentences, accuracy on the
         --config CONFIG [--set ...] --seconds SECONDS_OF_THE_BERTKIT_RUN --output REF
     # then
     .venv/bin/python benchmarks/time_to_quality.py compare --store STORE --run RUN --reference REF
+    .venv/bin/python benchmarks/time_to_quality.py finetune --run RUN --reference REF [--set train.lr=1e-4 ...]
 """
 
 from __future__ import annotations
@@ -219,6 +223,41 @@ def cmd_compare(args) -> int:
     return 0
 
 
+FINETUNE_SETS = ("train.lr=1e-4",)  # small models fine-tune with larger steps (Turc et al. 2019: 1e-4..3e-5)
+
+
+def cmd_finetune(args) -> int:
+    """Fine-tune the bertkit run, the reference and a random init of the same architecture on SST-2."""
+    import tempfile
+
+    from bertkit.cli.finetune import finetune
+    from bertkit.cli.task_families import FAMILIES
+    from bertkit.config import FinetuneConfig
+    from bertkit.convert import save_pretrained
+
+    sets = [f"data.train_limit={args.train_limit}", *FINETUNE_SETS, *args.set]
+    cfg = FinetuneConfig.default().with_overrides(sets)
+    d = shared_data_dir() / "glue_sst2"
+    rows = {}
+    with tempfile.TemporaryDirectory(prefix="ttq-ft-") as tmp:
+        encoder, tok = load_pretrained(args.run, model_cls=BertModel)
+        torch.manual_seed(cfg.train.seed)
+        random_dir = save_pretrained(BertModel(encoder.config), Path(tmp) / "random-init", tok)
+        starts = {"bertkit": args.run, "transformers": args.reference, "random init": random_dir}
+        for name, start in starts.items():
+            if start is None:
+                continue
+            r = finetune(FAMILIES["classify"], cfg, start, d / "train.tsv.gz", d / "dev.tsv",
+                         Path(tmp) / ("finetuned-" + name.replace(" ", "-")), progress=False)
+            rows[name] = {"sst2_dev_accuracy": r["best"]["metrics"]["accuracy"], "best_epoch": r["best"]["epoch"],
+                          "seconds": r["seconds"], "dtype": r["dtype"]}
+            print(f"{name:14} SST-2 dev accuracy {rows[name]['sst2_dev_accuracy']:.4f} (best epoch "
+                  f"{r['best']['epoch']}, {r['seconds']:.0f} s, {r['dtype']})", flush=True)
+    write_json(args.json, {"machine": machine(), "run": str(args.run), "reference": str(args.reference),
+                           "finetune_sets": sets, "train_examples": args.train_limit, "results": rows})
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -234,8 +273,14 @@ def main() -> int:
     c.add_argument("--reference", type=Path, required=True)
     c.add_argument("--probe-train", type=int, default=20000)
     c.add_argument("--json", type=Path, default=Path("runs/bench/time_to_quality.json"))
+    f = sub.add_parser("finetune", help="fine-tune a bertkit run, a reference and a random init on SST-2")
+    f.add_argument("--run", type=Path, required=True)
+    f.add_argument("--reference", type=Path, default=None)
+    f.add_argument("--train-limit", type=int, default=20000, help="first N SST-2 training sentences")
+    f.add_argument("--set", action="append", default=[], help="more fine-tuning overrides (section.key=value)")
+    f.add_argument("--json", type=Path, default=Path("runs/bench/time_to_quality_finetune.json"))
     args = ap.parse_args()
-    return cmd_reference(args) if args.cmd == "reference" else cmd_compare(args)
+    return {"reference": cmd_reference, "compare": cmd_compare, "finetune": cmd_finetune}[args.cmd](args)
 
 
 if __name__ == "__main__":

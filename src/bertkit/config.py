@@ -336,6 +336,7 @@ class TaskDataConfig:
     label_column: str | None = None
     train_limit: int | None = None  # read only the first N training records (a documented subset)
     dev_limit: int | None = None
+    group_by_length: bool = True  # training batches of similar lengths (less padding); false: random batches
 
     def validate(self, source: str = "data") -> None:
         check_field_types(self, source)

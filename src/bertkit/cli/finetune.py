@@ -212,7 +212,7 @@ def finetune(fam, cfg, model_dir: Path, train_path: Path, dev_path: Path | None,
         dev_feats = fam.encode(tok, dev_ex, dc, labels, training=False) if dev_ex is not None else None
         data = FinetuneData(train_feats, batch_size=tr.batch_size, grad_accum=tr.grad_accum, seed=tr.seed,
                             pad_id=tok.pad_token_id, label_kind=fam.label_kind, epochs=tr.epochs or 1,
-                            rank=info.rank, world_size=info.world_size)
+                            group_by_length=dc.group_by_length, rank=info.rank, world_size=info.world_size)
         per_epoch = data.steps_per_epoch
         if tr.epochs is None:  # train.max_steps alone: as many epochs as those steps need
             data.epochs = -(-tr.max_steps // per_epoch)

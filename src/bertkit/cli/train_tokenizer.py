@@ -47,7 +47,8 @@ def add_parser(sub) -> None:
                    help="merge criterion: loglik = the merge that most raises the unigram log-likelihood of the "
                         "training words (default); ratio = count(ab)/(count(a)*count(b)), the explainers' shortcut, "
                         "which ignores frequency and needs ~3x more tokens per word (BENCHMARKS.md)")
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
+    p.add_argument("--no-progress", "--quiet", "-q", dest="no_progress", action="store_true",
+                   help="no progress bars (as in prepare, pretrain and finetune)")
     p.set_defaults(run=run)
 
 
@@ -97,7 +98,7 @@ def run(args) -> int:
     config.check()
     check_output(args.output)
     files = find_files(args.inputs)
-    show = None if not args.quiet else True  # None: tqdm shows bars only on a terminal
+    show = None if not args.no_progress else True  # None: tqdm shows bars only on a terminal
     bar = tqdm(total=sum(map(_text_size, files)), desc="reading", unit="B", unit_scale=True, disable=show)
     t0 = time.perf_counter()
     seen = 0

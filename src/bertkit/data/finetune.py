@@ -5,7 +5,7 @@ on each word's first sub-token, -100 on the rest, as Devlin et al. 2018 section 
 ``run_ner.py``), question + context windows (extractive QA: ``run_qa.py``'s ``only_second`` truncation with
 a stride, answer tokens found through the character offsets) and (context, candidate) pairs (multiple choice).
 Training batches are length-grouped (shuffled, then sorted by length within mega-batches, then the batch order
-shuffled), inference batches are cut by a token budget after sorting by length; both pad to the batch's
+shuffled; ``data.group_by_length: false`` for plain random batches), inference batches are cut by a token budget after sorting by length; both pad to the batch's
 longest sequence only.
 
 Shapes: B batch, C candidates, L padded length.
@@ -242,19 +242,34 @@ def collate(features: Sequence[Feature], pad_id: int, label_kind: str | None) ->
 
 
 def length_grouped_batches(lengths: Sequence[int], batch_size: int, rng: np.random.Generator,
-                           group: int = 50, candidates: Sequence[int] | None = None) -> list[list[int]]:
+                           group: int | None = None, candidates: Sequence[int] | None = None) -> list[list[int]]:
     """Training batches of similar length: a random permutation cut into mega-batches of ``group`` batches,
     each sorted by length (longest first) and cut into batches, then the batch order shuffled (as HF's
-    ``LengthGroupedSampler``). Features with different numbers of ``candidates`` never share a batch. Every
+    ``LengthGroupedSampler``). ``group`` defaults to HF's ``min(n // (4 x batch_size), 50)``, at least 1: a
+    training set always spans at least four mega-batches (when it has four batches), so that each epoch puts
+    different examples together; with one mega-batch for the whole set, every epoch would repeat the same
+    batches in another order. Features with different numbers of ``candidates`` never share a batch. Every
     index appears once."""
     lens = np.asarray(lengths)
     batches = []
     for part in _by_candidates(len(lengths), candidates):
+        g = group or max(min(len(part) // (4 * batch_size), 50), 1)
         order = part[rng.permutation(len(part))]
-        for s in range(0, len(order), batch_size * group):
-            mega = order[s:s + batch_size * group]
+        for s in range(0, len(order), batch_size * g):
+            mega = order[s:s + batch_size * g]
             mega = mega[np.argsort(-lens[mega], kind="stable")]
             batches += [mega[i:i + batch_size].tolist() for i in range(0, len(mega), batch_size)]
+    return [batches[i] for i in rng.permutation(len(batches))]
+
+
+def random_batches(n: int, batch_size: int, rng: np.random.Generator,
+                   candidates: Sequence[int] | None = None) -> list[list[int]]:
+    """Training batches in a random order, as a plain shuffled loader cuts them (features with different
+    numbers of ``candidates`` never share a batch). Every index appears once."""
+    batches = []
+    for part in _by_candidates(n, candidates):
+        order = part[rng.permutation(len(part))]
+        batches += [order[i:i + batch_size].tolist() for i in range(0, len(order), batch_size)]
     return [batches[i] for i in rng.permutation(len(batches))]
 
 
@@ -296,18 +311,21 @@ class FinetuneData:
     """
 
     def __init__(self, features: Sequence[Feature], *, batch_size: int, grad_accum: int, seed: int, pad_id: int,
-                 label_kind: str, epochs: int, rank: int = 0, world_size: int = 1):
+                 label_kind: str, epochs: int, group_by_length: bool = True, rank: int = 0, world_size: int = 1):
         if not features:
             raise BertkitError("the training set is empty")
         self.features, self.batch_size, self.grad_accum = features, batch_size, grad_accum
         self.seed, self.pad_id, self.label_kind, self.epochs = seed, pad_id, label_kind, epochs
-        self.rank, self.world_size = rank, world_size
+        self.rank, self.world_size, self.group_by_length = rank, world_size, group_by_length
         self.lengths = [f.length for f in features]
         self.candidates = [f.candidates for f in features]
 
     def epoch_batches(self, epoch: int) -> list[list[int]]:
         rng = np.random.default_rng([self.seed, epoch])
-        batches = length_grouped_batches(self.lengths, self.batch_size, rng, candidates=self.candidates)
+        if self.group_by_length:
+            batches = length_grouped_batches(self.lengths, self.batch_size, rng, candidates=self.candidates)
+        else:
+            batches = random_batches(len(self.lengths), self.batch_size, rng, candidates=self.candidates)
         parts = self.grad_accum * self.world_size
         return [b for b in batches if len(b) >= parts] if self.world_size > 1 else batches
 
