@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -53,7 +54,10 @@ def run_bertkit(t, seed: int, dtype: str = "auto") -> dict:
                      t.dev_path(), Path(d) / "model", progress=False)
         wall = time.perf_counter() - t0
     best = r["best"]["metrics"]
-    return {"task": t.name, "side": "bertkit", "seed": seed, "dtype": r["dtype"], "seconds": round(wall, 2),
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                            cwd=Path(__file__).parent).stdout.strip()
+    return {"task": t.name, "side": "bertkit", "seed": seed, "dtype": r["dtype"], "commit": commit,
+            "seconds": round(wall, 2),
             "train_seconds": r["seconds"], "best_epoch": r["best"]["epoch"],
             "best": {k: best[k] for k in t.metrics if k in best}, "train_examples": r["train_examples"],
             "dev_examples": r["dev_examples"]}
@@ -131,7 +135,11 @@ def main() -> int:
                     doc["runs"].append(r)
                     args.json.write_text(json.dumps(doc, indent=1) + "\n")
                     print(json.dumps(r), flush=True)
-    print(table(doc["runs"], tasks))
+    dtypes = sorted({r["dtype"] for r in doc["runs"] if r["side"] == "bertkit"})
+    for dtype in dtypes or ["-"]:
+        runs = [r for r in doc["runs"] if r["side"] == "reference" or r["dtype"] == dtype]
+        print(f"\nbertkit in {dtype}, the reference in float32:" if len(dtypes) > 1 else "")
+        print(table(runs, tasks))
     return 0
 
 

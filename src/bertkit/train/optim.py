@@ -7,6 +7,8 @@ Every such parameter is one-dimensional, and every other (matrices, embeddings) 
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
@@ -35,17 +37,20 @@ def build_optimizer(model: nn.Module, *, lr: float, weight_decay: float, betas: 
 
 def linear_schedule(optimizer: torch.optim.Optimizer, warmup_steps: int, total_steps: int
                     ) -> torch.optim.lr_scheduler.LambdaLR:
-    """lr x (step / warmup) for the first ``warmup_steps``, then a linear decay to 0 at ``total_steps``."""
+    """lr x (step / warmup) for the first ``warmup_steps``, then a linear decay to 0 at ``total_steps``: Hugging
+    Face's ``get_linear_schedule_with_warmup`` (step counts from 0, so the first update of a warmup has rate 0;
+    it still feeds Adam's moment estimates, as in Google's BERT)."""
 
     def factor(step: int) -> float:
         if step < warmup_steps:
-            return (step + 1) / warmup_steps  # the first update already uses a non-zero rate
+            return step / warmup_steps
         return max(0.0, (total_steps - step) / max(1, total_steps - warmup_steps))
 
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
 def resolve_warmup(warmup_steps: int | None, warmup_ratio: float, total_steps: int) -> int:
-    """Warmup steps: the given number or ``warmup_ratio`` of the run, never longer than the run."""
-    steps = round(warmup_ratio * total_steps) if warmup_steps is None else warmup_steps
+    """Warmup steps: the given number or ``warmup_ratio`` of the run rounded up (as Hugging Face's
+    ``TrainingArguments.get_warmup_steps``), never longer than the run."""
+    steps = math.ceil(warmup_ratio * total_steps) if warmup_steps is None else warmup_steps
     return max(0, min(steps, total_steps))
