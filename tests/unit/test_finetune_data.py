@@ -143,6 +143,7 @@ def test_batch_orders_cover_every_example_once():
     batches = ft.length_grouped_batches(lengths, 32, np.random.default_rng(1))
     assert sorted(i for b in batches for i in b) == list(range(1001))
     assert all(len(b) <= 32 for b in batches)
+
     def spread(bs):
         return np.mean([max(lengths[i] for i in b) - min(lengths[i] for i in b) for b in bs])
 

@@ -124,7 +124,8 @@ def test_schedule_warmup_then_linear_decay():
         opt.step()
         sched.step()
     np.testing.assert_allclose(lrs, [0.0, 0.25, 0.5, 0.75, 1.0, 5 / 6, 4 / 6, 3 / 6, 2 / 6, 1 / 6])  # as HF
-    assert resolve_warmup(None, 0.05, 1000) == 50 and resolve_warmup(None, 0.1, 141) == 15 and resolve_warmup(5000, 0.05, 100) == 100
+    assert resolve_warmup(None, 0.05, 1000) == 50 and resolve_warmup(None, 0.1, 141) == 15 \
+        and resolve_warmup(5000, 0.05, 100) == 100
 
 
 def test_no_weight_decay_on_biases_and_layernorm():

@@ -5,8 +5,8 @@ on each word's first sub-token, -100 on the rest, as Devlin et al. 2018 section 
 ``run_ner.py``), question + context windows (extractive QA: ``run_qa.py``'s ``only_second`` truncation with
 a stride, answer tokens found through the character offsets) and (context, candidate) pairs (multiple choice).
 Training batches are length-grouped (shuffled, then sorted by length within mega-batches, then the batch order
-shuffled; ``data.group_by_length: false`` for plain random batches), inference batches are cut by a token budget after sorting by length; both pad to the batch's
-longest sequence only.
+shuffled; ``data.group_by_length: false`` for plain random batches), inference batches are cut by a token
+budget after sorting by length; both pad to the batch's longest sequence only.
 
 Shapes: B batch, C candidates, L padded length.
 """
@@ -265,12 +265,9 @@ def length_grouped_batches(lengths: Sequence[int], batch_size: int, rng: np.rand
 def random_batches(n: int, batch_size: int, rng: np.random.Generator,
                    candidates: Sequence[int] | None = None) -> list[list[int]]:
     """Training batches in a random order, as a plain shuffled loader cuts them (features with different
-    numbers of ``candidates`` never share a batch). Every index appears once."""
-    batches = []
-    for part in _by_candidates(n, candidates):
-        order = part[rng.permutation(len(part))]
-        batches += [order[i:i + batch_size].tolist() for i in range(0, len(order), batch_size)]
-    return [batches[i] for i in rng.permutation(len(batches))]
+    numbers of ``candidates`` never share a batch). Every index appears once. These are length-grouped batches
+    with one batch per group and no lengths to sort by."""
+    return length_grouped_batches([0] * n, batch_size, rng, group=1, candidates=candidates)
 
 
 def _by_candidates(n: int, candidates: Sequence[int] | None) -> list[np.ndarray]:
