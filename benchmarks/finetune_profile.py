@@ -3,8 +3,9 @@ tokens (no padding: every review is longer), batch 32, one AdamW step, and the e
 
 Times, interleaved in one run (median of ``--repeats`` after two warm-up steps):
 bertkit bf16 autocast / bertkit float32 / ``transformers`` float32 (the benchmark's reference), each with the
-attention mask passed as the model gets it, and bertkit bf16 with no mask (what a batch without padding could
-skip); then a ``torch.profiler`` table of one bertkit bf16 step by self CPU time.
+attention mask passed as the model gets it; bertkit bf16 with PyTorch's own dropout and training attention
+(``F.dropout``, ``scaled_dot_product_attention`` with ``dropout_p``) instead of bertkit.model.dropout's, to show
+what those cost; then a ``torch.profiler`` table of one bertkit bf16 step by self CPU time.
 
     python benchmarks/finetune_profile.py [--batch 32] [--length 128] [--repeats 5]
 """
@@ -12,6 +13,7 @@ skip); then a ``torch.profiler`` table of one bertkit bf16 step by self CPU time
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import sys
 import time
@@ -34,14 +36,31 @@ def _batch(tok, n: int, length: int):
     return b.input_ids, b.attention_mask, b.token_type_ids, torch.arange(n) % 2
 
 
-def _step(model, opt, inputs, labels, dtype, hf: bool, mask: bool = True) -> float:
+@contextlib.contextmanager
+def _torch_dropout(enabled: bool):
+    """bertkit's model with PyTorch's dropout and training attention in place of bertkit.model.dropout's."""
+    import bertkit.model.bert as bert
+    import bertkit.model.dropout as dropout
+
+    saved = bert.training_attention, dropout.dropout
+    if enabled:
+        bert.training_attention = lambda q, k, v, bias, p: F.scaled_dot_product_attention(q, k, v, bias, p)
+        dropout.dropout = lambda x, p, training=True: F.dropout(x, p, training)
+    try:
+        yield
+    finally:
+        bert.training_attention, dropout.dropout = saved
+
+
+def _step(model, opt, inputs, labels, dtype, hf: bool, torch_dropout: bool = False) -> float:
     ids, att, types = inputs
     t0 = time.perf_counter()
-    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=dtype == torch.bfloat16):
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=dtype == torch.bfloat16), \
+            _torch_dropout(torch_dropout):
         if hf:
-            logits = model(input_ids=ids, attention_mask=att if mask else None, token_type_ids=types).logits
+            logits = model(input_ids=ids, attention_mask=att, token_type_ids=types).logits
         else:
-            logits = model(ids, att if mask else None, types).logits
+            logits = model(ids, att, types).logits
         loss = F.cross_entropy(logits.float(), labels)
     loss.backward()
     torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -83,16 +102,16 @@ def main() -> int:
     eval_inputs = [torch.cat([t] * 4) for t in inputs]  # 128 sequences: an inference batch
     opts = {"ours": build_optimizer(ours, lr=2e-5, weight_decay=0.01, betas=(0.9, 0.999), eps=1e-6),
             "ref": torch.optim.AdamW(ref.parameters(), lr=2e-5, eps=1e-6, weight_decay=0.01)}
-    variants = {"bertkit bf16": (ours, "ours", torch.bfloat16, False, True),
-                "bertkit bf16, no mask": (ours, "ours", torch.bfloat16, False, False),
-                "bertkit fp32": (ours, "ours", torch.float32, False, True),
-                "transformers fp32": (ref, "ref", torch.float32, True, True)}
+    variants = {"bertkit bf16": (ours, "ours", torch.bfloat16, False, False),
+                "bertkit bf16, torch dropout": (ours, "ours", torch.bfloat16, False, True),
+                "bertkit fp32": (ours, "ours", torch.float32, False, False),
+                "transformers fp32": (ref, "ref", torch.float32, True, False)}
     times: dict[str, list[float]] = {k: [] for k in variants}
     fwd: dict[str, list[float]] = {k: [] for k in ("bertkit bf16", "bertkit fp32", "transformers fp32")}
     for r in range(args.repeats + 2):
-        for name, (model, o, dtype, hf, mask) in variants.items():
+        for name, (model, o, dtype, hf, torch_dropout) in variants.items():
             model.train()
-            t = _step(model, opts[o], inputs, labels, dtype, hf, mask)
+            t = _step(model, opts[o], inputs, labels, dtype, hf, torch_dropout)
             if r >= 2:
                 times[name].append(t)
         for name in fwd:

@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from bertkit.config import BertConfig
+from bertkit.model.dropout import Dropout, training_attention
 from bertkit.model.init import init_bert_weights
 from bertkit.model.outputs import EncoderOutput
 
@@ -40,7 +41,7 @@ class BertEmbeddings(nn.Module):
         self.position = nn.Embedding(config.max_position_embeddings, config.hidden_size)
         self.token_type = nn.Embedding(config.type_vocab_size, config.hidden_size)
         self.norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
-        self.dropout = nn.Dropout(config.hidden_dropout_prob)
+        self.dropout = Dropout(config.hidden_dropout_prob)
 
     def forward(self, input_ids: Tensor, token_type_ids: Tensor, position_ids: Tensor) -> Tensor:
         """All three (B, L) long (position_ids may be (1, L)); returns (B, L, H)."""
@@ -48,10 +49,13 @@ class BertEmbeddings(nn.Module):
         return self.dropout(self.norm(x))
 
 
-def attention(q: Tensor, k: Tensor, v: Tensor, bias: Tensor | None, dropout_p: float) -> Tensor:
-    """Scaled dot-product attention. q, k, v: (B, h, L, d); bias: additive (B, 1, 1, L) or None.
-    Returns (B, h, L, d)."""
-    return F.scaled_dot_product_attention(q, k, v, attn_mask=bias, dropout_p=dropout_p)
+def attention(q: Tensor, k: Tensor, v: Tensor, bias: Tensor | None, dropout_p: float, training: bool) -> Tensor:
+    """Scaled dot-product attention, dropout on the probabilities in training. q, k, v: (B, h, L, d); bias:
+    additive (B, 1, 1, L) or None. Returns (B, h, L, d). Training on CPU takes the written-out path of
+    dropout.py (faster there, same float32 softmax); everything else PyTorch's fused kernels."""
+    if training and q.device.type == "cpu":
+        return training_attention(q, k, v, bias, dropout_p)
+    return F.scaled_dot_product_attention(q, k, v, attn_mask=bias, dropout_p=dropout_p if training else 0.0)
 
 
 class SelfAttention(nn.Module):
@@ -69,8 +73,8 @@ class SelfAttention(nn.Module):
         """x: (B, L, H); bias: see :func:`attention`. Returns (B, L, H) (before the residual)."""
         B, L, H = x.shape
         split = lambda t: t.view(B, L, self.num_heads, H // self.num_heads).transpose(1, 2)  # (B, L, H) -> (B, h, L, d)
-        y = attention(split(self.query(x)), split(self.key(x)), split(self.value(x)), bias,
-                      self.dropout_p if self.training else 0.0)
+        y = attention(split(self.query(x)), split(self.key(x)), split(self.value(x)), bias, self.dropout_p,
+                      self.training)
         return self.out(y.transpose(1, 2).reshape(B, L, H))  # (B, h, L, d) -> (B, L, H)
 
 
@@ -96,7 +100,7 @@ class BertLayer(nn.Module):
         self.attn_norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
         self.ffn = FeedForward(config)
         self.ffn_norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
-        self.dropout = nn.Dropout(config.hidden_dropout_prob)
+        self.dropout = Dropout(config.hidden_dropout_prob)
 
     def forward(self, x: Tensor, bias: Tensor | None) -> Tensor:
         """x: (B, L, H) -> (B, L, H)."""

@@ -21,6 +21,7 @@ from torch import Tensor, nn
 
 from bertkit.config import BertConfig
 from bertkit.model.bert import ACTIVATIONS, BertModel
+from bertkit.model.dropout import Dropout
 from bertkit.model.init import init_bert_weights
 from bertkit.model.outputs import ClassifierOutput, MaskedLMOutput, PreTrainingOutput, SpanOutput
 
@@ -115,9 +116,9 @@ def num_labels(config: BertConfig) -> int:
     return len(config.id2label) if config.id2label else 2
 
 
-def _classifier_dropout(config: BertConfig) -> nn.Dropout:
+def _classifier_dropout(config: BertConfig) -> Dropout:
     p = config.classifier_dropout if config.classifier_dropout is not None else config.hidden_dropout_prob
-    return nn.Dropout(p)
+    return Dropout(p)
 
 
 class _OneLayer(nn.Module):

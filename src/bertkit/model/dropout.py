@@ -1,0 +1,86 @@
+"""Dropout and training-time attention that are cheap on CPU.
+
+On CPU, PyTorch's dropout draws one random number per element (``bernoulli_``), which costs more than the
+matmuls around it: in a MiniLM fine-tuning step on 32 x 128 tokens the masks were a third of the step
+(BENCHMARKS.md, "Fine-tuning"). Here a mask takes 16 random bits per element, four from each 64-bit draw,
+so the probability is rounded to a multiple of 2**-16 (0.1 becomes 6554 / 65536 = 0.100006) and kept values
+are scaled by 1 / (1 - that probability): still an exact inverted dropout for the rounded rate. On other
+devices (CUDA) PyTorch's fused kernels are already fast and are used as they are.
+
+Training attention on CPU is written out (scores, softmax, dropout, weighted sum) instead of calling
+``scaled_dot_product_attention``: with dropout PyTorch falls back to its math path in float32 and draws its
+mask with ``bernoulli_``, and even without dropout its CPU flash backward is slower than two batched matmuls
+at BERT's lengths. Scores and softmax are float32 whatever the autocast dtype (as the fused kernels keep them),
+so only the speed changes, not the precision. Evaluation keeps ``scaled_dot_product_attention``.
+
+Shapes: B batch, h heads, L sequence length, d head size.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+_LEVELS = 1 << 16  # a kept element is one whose 16 random bits are >= round(p * _LEVELS)
+
+
+def keep_mask(shape: torch.Size | tuple[int, ...], p: float, device: torch.device | str = "cpu") -> Tensor:
+    """A bool tensor of ``shape``, each element True with probability 1 - round(p * 2**16) / 2**16, drawn from
+    the default generator of ``device``."""
+    n = math.prod(shape)
+    bits = torch.empty((n + 3) // 4, dtype=torch.int64, device=device).random_(-(1 << 63), None)
+    threshold = round(p * _LEVELS) - _LEVELS // 2  # int16 draws are uniform on [-2**15, 2**15)
+    return (bits.view(torch.int16)[:n] >= threshold).view(shape)
+
+
+def kept_fraction(p: float) -> float:
+    """1 - p as :func:`keep_mask` rounds p: the divisor of kept values."""
+    return 1.0 - round(p * _LEVELS) / _LEVELS
+
+
+def dropout(x: Tensor, p: float, training: bool = True) -> Tensor:
+    """Inverted dropout of ``x`` with rate ``p`` (see the module docstring for the rounding on CPU)."""
+    if not training or p == 0.0:
+        return x
+    if x.device.type != "cpu" or p >= 1.0:
+        return F.dropout(x, p, training=True)
+    return torch.where(keep_mask(x.shape, p, x.device), x * (1.0 / kept_fraction(p)), 0.0)
+
+
+class Dropout(nn.Module):
+    """``nn.Dropout`` through :func:`dropout` (no parameters, so checkpoints are unchanged)."""
+
+    def __init__(self, p: float):
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+        self.p = p
+
+    def forward(self, x: Tensor) -> Tensor:
+        return dropout(x, self.p, self.training)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
+def training_attention(q: Tensor, k: Tensor, v: Tensor, bias: Tensor | None, dropout_p: float) -> Tensor:
+    """softmax(q k^T / sqrt(d) + bias) v with dropout on the probabilities, for training on CPU.
+
+    q, k, v: (B, h, L, d), in the autocast dtype if any; bias: additive, broadcastable to (B, h, L, L), or None.
+    Returns (B, h, L, d) in v's dtype. The 1 / (1 - p) of dropout is applied to the output, 4x smaller than
+    the probabilities at d = L / 4, which is the same product.
+    """
+    with torch.autocast(q.device.type, enabled=False):
+        scores = torch.matmul(q.float(), k.float().transpose(-1, -2)) * (q.shape[-1] ** -0.5)  # (B, h, L, L)
+        if bias is not None:
+            scores = scores + bias.float()
+        probs = torch.softmax(scores, dim=-1).to(v.dtype)
+        if dropout_p == 0.0:
+            return torch.matmul(probs, v)
+        if dropout_p >= 1.0:
+            return torch.zeros_like(v)
+        probs = torch.where(keep_mask(probs.shape, dropout_p, probs.device), probs, 0.0)
+        return torch.matmul(probs, v) * (1.0 / kept_fraction(dropout_p))
