@@ -3,6 +3,7 @@ hyper-parameters, seeds, records and max lengths (the table in finetune_tasks.py
 
     python benchmarks/finetune.py [--tasks sst2,cola,...] [--seeds 1,2,3] [--side both|bertkit|reference]
                                   [--dtype auto|float32|bfloat16] [--json runs/bench/finetune.json]
+                                  [--reuse-reference OLD.json]
 
 Every run's result is appended to the JSON file as it finishes (``--resume`` skips runs already there), so a
 long sweep can be stopped and continued. The table shows, per task and side, the median of the best dev epoch's
@@ -10,6 +11,11 @@ headline metric over the seeds with its inter-quartile range, and the median tim
 evaluation after every epoch, on both sides (the ratio compares these). bertkit's whole ``finetune()`` call
 (reading, tokenising, loading, training, evaluating, saving) is shown too; the reference's reading and
 tokenising (Rust) and model loading are not in its figure.
+
+``--reuse-reference OLD.json`` copies into --json the reference runs of OLD.json whose (task, seed) --json lacks,
+marked ``copied_from``: with the same task table the reference is deterministic for a given seed on the same CPU
+(fp32; every task's seed 1 reproduced to the last digit across two sessions), so its metrics can be reused,
+but its times cannot: the time columns use only runs made for --json itself.
 """
 
 from __future__ import annotations
@@ -96,9 +102,10 @@ def table(runs: list[dict], tasks) -> str:
                     cells.append(f"{med:.4f} [{q1:.4f}-{q3:.4f}]")
                 else:
                     cells.append("-")
+            timed = [[r for r in side if "copied_from" not in r] for side in (mine, ref)]
             secs = [statistics.median([r.get("train_seconds", r["seconds"]) for r in side]) if side else None
-                    for side in (mine, ref)]
-            whole = statistics.median([r["seconds"] for r in mine]) if mine else None
+                    for side in timed]
+            whole = statistics.median([r["seconds"] for r in timed[0]]) if timed[0] else None
             timing = ["", "", "", ""]
             if i == 0:
                 timing = [f"{secs[0]:.0f}" if secs[0] else "-", f"{secs[1]:.0f}" if secs[1] else "-",
@@ -117,12 +124,20 @@ def main() -> int:
     ap.add_argument("--json", type=Path, default=Path("runs/bench/finetune.json"))
     ap.add_argument("--resume", action="store_true", help="skip runs already in --json")
     ap.add_argument("--table-only", action="store_true", help="print the table of --json and stop")
+    ap.add_argument("--reuse-reference", type=Path, metavar="OLD.json",
+                    help="copy OLD.json's reference runs that --json lacks (metrics only; see the docstring)")
     args = ap.parse_args()
     tasks = [task(n) for n in args.tasks.split(",")]
     seeds = [int(s) for s in args.seeds.split(",")]
     args.json.parent.mkdir(parents=True, exist_ok=True)
     doc = json.loads(args.json.read_text()) if args.json.is_file() and (args.resume or args.table_only) else \
         {"machine": machine(), "runs": []}
+    if args.reuse_reference:
+        have = {(r["task"], r["seed"]) for r in doc["runs"] if r["side"] == "reference"}
+        for r in json.loads(args.reuse_reference.read_text())["runs"]:
+            if r["side"] == "reference" and (r["task"], r["seed"]) not in have:
+                doc["runs"].append({**r, "copied_from": str(args.reuse_reference)})
+        args.json.write_text(json.dumps(doc, indent=1) + "\n")
     if not args.table_only:
         for t in tasks:
             for seed in seeds:
@@ -138,8 +153,9 @@ def main() -> int:
     dtypes = sorted({r["dtype"] for r in doc["runs"] if r["side"] == "bertkit"})
     for dtype in dtypes or ["-"]:
         runs = [r for r in doc["runs"] if r["side"] == "reference" or r["dtype"] == dtype]
+        shown = [t for t in tasks if any(r["task"] == t.name and r["side"] == "bertkit" for r in runs)] or tasks
         print(f"\nbertkit in {dtype}, the reference in float32:" if len(dtypes) > 1 else "")
-        print(table(runs, tasks))
+        print(table(runs, shown))
     return 0
 
 
