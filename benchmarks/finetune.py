@@ -16,6 +16,10 @@ tokenising (Rust) and model loading are not in its figure.
 marked ``copied_from``: with the same task table the reference is deterministic for a given seed on the same CPU
 (fp32; every task's seed 1 reproduced to the last digit across two sessions), so its metrics can be reused,
 but its times cannot: the time columns use only runs made for --json itself.
+
+Each run is a process of its own (this script with ``--one``), so that no run inherits another's state: the
+reference gets glibc's default malloc while bertkit's loop keeps freed memory for reuse as it trains
+(bertkit.utils.malloc), and thread pools and caches start cold on both sides.
 """
 
 from __future__ import annotations
@@ -126,7 +130,13 @@ def main() -> int:
     ap.add_argument("--table-only", action="store_true", help="print the table of --json and stop")
     ap.add_argument("--reuse-reference", type=Path, metavar="OLD.json",
                     help="copy OLD.json's reference runs that --json lacks (metrics only; see the docstring)")
+    ap.add_argument("--one", nargs=3, metavar=("TASK", "SIDE", "SEED"), help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.one:  # a child of _run_in_child: one run, its result as the last line of stdout
+        name, side, seed = args.one
+        r = run_ref(task(name), int(seed)) if side == "reference" else run_bertkit(task(name), int(seed), args.dtype)
+        print(json.dumps(r), flush=True)
+        return 0
     tasks = [task(n) for n in args.tasks.split(",")]
     seeds = [int(s) for s in args.seeds.split(",")]
     args.json.parent.mkdir(parents=True, exist_ok=True)
@@ -146,7 +156,7 @@ def main() -> int:
                                and (side == "reference" or r["dtype"] == _dtype_name(args.dtype)) for r in doc["runs"])
                     if done:
                         continue
-                    r = run_ref(t, seed) if side == "reference" else run_bertkit(t, seed, args.dtype)
+                    r = _run_in_child(t.name, side, seed, args.dtype)
                     doc["runs"].append(r)
                     args.json.write_text(json.dumps(doc, indent=1) + "\n")
                     print(json.dumps(r), flush=True)
@@ -157,6 +167,15 @@ def main() -> int:
         print(f"\nbertkit in {dtype}, the reference in float32:" if len(dtypes) > 1 else "")
         print(table(runs, shown))
     return 0
+
+
+def _run_in_child(name: str, side: str, seed: int, dtype: str) -> dict:
+    """One run in a fresh process (see the docstring); its stderr passes through."""
+    out = subprocess.run([sys.executable, __file__, "--one", name, side, str(seed), "--dtype", dtype],
+                         stdout=subprocess.PIPE, text=True)
+    if out.returncode != 0:
+        raise SystemExit(f"{name} {side} seed {seed}: the run failed (exit {out.returncode})")
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def _dtype_name(dtype: str) -> str:

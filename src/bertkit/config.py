@@ -298,6 +298,7 @@ class TrainConfig:
     eval_every: int | None = None  # None: about 10 evaluations per run
     save_every: int | None = None  # None: only at the end
     keep_checkpoints: int = 3
+    reuse_freed_memory: bool = True  # glibc keeps freed memory while training (utils/malloc.py); false: its defaults
 
     def validate(self, source: str = "train") -> None:
         check_field_types(self, source)

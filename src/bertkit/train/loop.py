@@ -40,6 +40,7 @@ from bertkit.train.dist import DistInfo, all_reduce_sum, barrier, gather_objects
 from bertkit.train.metrics import LOG_NAME, PLOT_NAME, JsonlLog, plot_curves
 from bertkit.train.optim import build_optimizer, linear_schedule
 from bertkit.utils.errors import BertkitError
+from bertkit.utils.malloc import reuse_freed_memory
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,7 @@ class LoopSettings:
     progress: bool = True
     select_metric: str | None = None  # keep the model with the highest value of this evaluation metric
     final_checkpoint: bool = True  # save a resumable checkpoint at the end (besides those of save_every)
+    reuse_freed_memory: bool = True  # glibc keeps freed memory while fit() runs (bertkit.utils.malloc)
 
 
 def autocast_dtype(name: str, device: torch.device) -> torch.dtype:
@@ -172,6 +174,10 @@ class Trainer:
     # ---- the loop ---------------------------------------------------------------------------------------------
     def fit(self) -> dict[str, float]:
         """Train to ``total_steps``; returns the last evaluation's metrics (or the last train record's)."""
+        with reuse_freed_memory(self.settings.reuse_freed_memory and self.dist.device.type == "cpu"):
+            return self._fit()
+
+    def _fit(self) -> dict[str, float]:
         s, dev = self.settings, self.dist.device
         stream = _Prefetch(self.data.batches(self.data_state))
         acc = _Sums(dev)
