@@ -10,8 +10,9 @@ devices (CUDA) PyTorch's fused kernels are already fast and are used as they are
 Training attention on CPU is written out (scores, softmax, dropout, weighted sum) instead of calling
 ``scaled_dot_product_attention``: with dropout PyTorch falls back to its math path in float32 and draws its
 mask with ``bernoulli_``, and even without dropout its CPU flash backward was slower than two batched matmuls
-at 128 tokens (longer sequences without dropout were not measured). Scores and softmax are float32 whatever the autocast dtype (as the fused kernels keep them),
-so only the speed changes, not the precision. Evaluation keeps ``scaled_dot_product_attention``.
+at 128 tokens (longer sequences without dropout were not measured). Scores and softmax are float32 whatever
+the autocast dtype (as the fused kernels keep them), so only the speed changes, not the precision.
+Evaluation keeps ``scaled_dot_product_attention``.
 
 Shapes: B batch, h heads, L sequence length, d head size.
 """
