@@ -43,7 +43,7 @@ def _batch(tok, n: int, length: int):
 @contextlib.contextmanager
 def _torch_dropout(enabled: bool):
     """bertkit's model with PyTorch's dropout and training attention in place of bertkit.model.dropout's."""
-    import bertkit.model.bert as bert
+    import bertkit.model.attention as bert
     import bertkit.model.dropout as dropout
 
     saved = bert.training_attention, dropout.dropout

@@ -13,9 +13,16 @@ SPECIALS = ["[PAD]", "[unused0]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 MAX_DIFFS: dict[str, float] = {}
 
 
-def record_diff(name: str, a: torch.Tensor, b: torch.Tensor, atol: float) -> None:
-    """Assert |a - b| <= atol everywhere and remember the largest difference under ``name``."""
+# How the parity tests run bertkit: the padded reference, and each packed route of bertkit.model.attention.
+PACKINGS = ("padded", "loop", "repad")
+
+
+def record_diff(name: str, a: torch.Tensor, b: torch.Tensor, atol: float, mask: torch.Tensor | None = None) -> None:
+    """Assert |a - b| <= atol everywhere (or, given ``mask``, at the real token positions only: a and b are
+    (..., L, ...) with mask's shape leading) and remember the largest difference under ``name``."""
     assert a.shape == b.shape, f"{name}: shapes {tuple(a.shape)} vs {tuple(b.shape)}"
+    if mask is not None:  # packed runs leave zeros at pad positions, where transformers computes something
+        a, b = a[mask.bool()], b[mask.bool()]
     d = (a.float() - b.float()).abs().max().item()
     MAX_DIFFS[name] = max(MAX_DIFFS.get(name, 0.0), d)
     assert d <= atol, f"{name}: max |diff| {d:.3g} > {atol}"

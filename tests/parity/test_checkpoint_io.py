@@ -33,7 +33,7 @@ def _compare_pretraining(name, model, hf, seed=0):
     with torch.no_grad():
         want = hf(input_ids=ids, attention_mask=mask, token_type_ids=types)
         got = model(ids, mask, types)
-    record_diff(f"{name}: MLM logits", got.prediction_logits, want.prediction_logits, ATOL)
+    record_diff(f"{name}: MLM logits", got.prediction_logits, want.prediction_logits, ATOL, mask)
     record_diff(f"{name}: NSP logits", got.seq_relationship_logits, want.seq_relationship_logits, ATOL)
 
 
@@ -104,7 +104,7 @@ def test_encoder_from_pretraining_checkpoint_drops_heads(hf_checkpoint, caplog):
         want = hf.bert(input_ids=ids, attention_mask=mask, token_type_ids=types)
         got = model(ids, mask, types)
     record_diff("BertModel from pretraining ckpt: last_hidden_state", got.last_hidden_state, want.last_hidden_state,
-                ATOL)
+                ATOL, mask)
     record_diff("BertModel from pretraining ckpt: pooler_output", got.pooler_output, want.pooler_output, ATOL)
     mlm, _ = load_pretrained(d, model_cls=BertForMaskedLM)  # NSP dropped, pooler kept
     assert type(mlm) is BertForMaskedLM and mlm.bert.pooler is not None
@@ -155,12 +155,12 @@ def test_saved_directory_loads_in_transformers(tmp_path, cls, transformers):
         got = model(ids, mask, types)
     name = f"bertkit->HF {cls.__name__}"
     if cls is BertModel:
-        record_diff(f"{name}: last_hidden_state", got.last_hidden_state, want.last_hidden_state, ATOL)
+        record_diff(f"{name}: last_hidden_state", got.last_hidden_state, want.last_hidden_state, ATOL, mask)
         record_diff(f"{name}: pooler_output", got.pooler_output, want.pooler_output, ATOL)
     elif cls is BertForMaskedLM:
-        record_diff(f"{name}: logits", got.logits, want.logits, ATOL)
+        record_diff(f"{name}: logits", got.logits, want.logits, ATOL, mask)
     else:
-        record_diff(f"{name}: MLM logits", got.prediction_logits, want.prediction_logits, ATOL)
+        record_diff(f"{name}: MLM logits", got.prediction_logits, want.prediction_logits, ATOL, mask)
         record_diff(f"{name}: NSP logits", got.seq_relationship_logits, want.seq_relationship_logits, ATOL)
     # and back into bertkit: same class, same tokenizer, same outputs
     again, tok2 = load_pretrained(out)

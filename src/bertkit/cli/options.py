@@ -36,9 +36,19 @@ def torch_dtype(text: str):
     return table[text]
 
 
+def add_packing_option(p) -> None:
+    """--packing, shared by the commands that run a model over many texts."""
+    from bertkit.config import PACKING
+
+    p.add_argument("--packing", choices=PACKING, default="auto",
+                   help="run the encoder on the real tokens only: auto (default: where measured faster), "
+                        "padded (never), or one attention route (loop, repad; varlen on CUDA)")
+
+
 def add_inference_options(p) -> None:
-    """--dtype and --set data.KEY=VALUE, shared by evaluate and predict."""
+    """--dtype, --packing and --set data.KEY=VALUE, shared by evaluate and predict."""
     p.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16"],
                    help="autocast dtype (auto: bfloat16 on CPUs with native bf16)")
+    add_packing_option(p)
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="data.KEY=VALUE",
                    help="change a data setting, e.g. --set data.max_seq_length=256")

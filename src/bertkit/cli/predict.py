@@ -36,9 +36,11 @@ def run(args) -> int:
     import torch
 
     from bertkit.cli.task_families import data_config, load_finetuned, predict_examples
+    from bertkit.model import set_packing
     from bertkit.train.loop import autocast_dtype
 
     model, tok, fam, labels = load_finetuned(args.model, None)
+    set_packing(model, args.packing)
     if args.windows and fam.name not in ("classify", "regress"):
         raise BertkitError(f"--windows is for classification and regression, not {fam.name}")
     data = data_config(args.model, args.overrides)

@@ -147,7 +147,8 @@ def pretrain(run_cfg, store, output: Path, *, resume_from: Path | None = None, p
             weight_decay=tr.weight_decay, betas=(tr.adam_beta1, tr.adam_beta2), eps=tr.adam_epsilon,
             max_grad_norm=tr.max_grad_norm, dtype=autocast_dtype(tr.dtype, info.device), log_every=tr.log_every,
             eval_every=tr.eval_every or max(1, tr.max_steps // 10), save_every=tr.save_every,
-            keep_checkpoints=tr.keep_checkpoints, progress=progress, reuse_freed_memory=tr.reuse_freed_memory)
+            keep_checkpoints=tr.keep_checkpoints, progress=progress, reuse_freed_memory=tr.reuse_freed_memory,
+            packing=tr.packing)
         resolved = run_cfg.to_dict()
         resolved["train"]["lr"] = settings.lr
         final_cfg = RunConfig.from_dict(resolved)

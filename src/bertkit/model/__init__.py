@@ -1,9 +1,10 @@
-"""The BERT model in torch: the encoder (bert.py), heads (heads.py), typed outputs, unpad/pad helpers, init.
+"""The BERT model in torch: the encoder (bert.py), heads (heads.py), typed outputs, attention over padded or
+packed tokens (attention.py, padding.py), init.
 
 Knows nothing of text or files; :mod:`bertkit.convert` reads and writes checkpoints.
 """
 
-from bertkit.model.bert import BertModel
+from bertkit.model.bert import BertModel, set_packing
 from bertkit.model.heads import (
     BertForMaskedLM,
     BertForMultipleChoice,
@@ -14,7 +15,6 @@ from bertkit.model.heads import (
     num_labels,
 )
 from bertkit.model.outputs import ClassifierOutput, EncoderOutput, MaskedLMOutput, PreTrainingOutput, SpanOutput
-from bertkit.model.padding import pad, unpad
 
 
 def num_parameters(model) -> int:
@@ -30,4 +30,4 @@ MODEL_CLASSES = {cls.__name__: cls for cls in (
 __all__ = ["BertModel", "BertForPreTraining", "BertForMaskedLM", "BertForSequenceClassification",
            "BertForTokenClassification", "BertForQuestionAnswering", "BertForMultipleChoice", "MODEL_CLASSES",
            "EncoderOutput", "PreTrainingOutput", "MaskedLMOutput", "ClassifierOutput", "SpanOutput", "num_labels",
-           "pad", "unpad", "num_parameters"]
+           "num_parameters", "set_packing"]

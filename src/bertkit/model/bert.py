@@ -1,9 +1,9 @@
 """The BERT encoder: embeddings, self-attention, post-LN layers, pooler (Devlin et al. 2018, section 3;
 Vaswani et al. 2017). Numerically the same as Hugging Face ``BertModel`` (checked by tests/parity).
 
-Shapes: B batch, L sequence length, H hidden size, h heads, d = H / h. Layers and the feed-forward block work
-on any leading shape, and attention is one function given a mask, so a later packed (unpadded, cu_seqlens)
-path can swap only :func:`attention` and the reshapes around it (see padding.py).
+Shapes: B batch, L sequence length, T real tokens, H hidden size. Layers and the feed-forward block work on
+any leading shape and attention is one function given a metadata object (attention.py, padding.py), so the same
+layers run a padded batch (B, L, H) or its real tokens packed into (T, H).
 """
 
 from __future__ import annotations
@@ -14,10 +14,12 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from bertkit.config import BertConfig
-from bertkit.model.dropout import Dropout, training_attention
+from bertkit.config import PACKING, BertConfig
+from bertkit.model.attention import AttentionMeta, attention, choose_route
+from bertkit.model.dropout import Dropout
 from bertkit.model.init import init_bert_weights
 from bertkit.model.outputs import EncoderOutput
+from bertkit.model.padding import Packed, Padded, mask_to_bias
 
 ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
     "gelu": F.gelu,  # exact (erf) GELU, as in the original BERT
@@ -37,9 +39,15 @@ class BertEmbeddings(nn.Module):
 
     def __init__(self, config: BertConfig):
         super().__init__()
-        self.word = nn.Embedding(config.vocab_size, config.hidden_size, padding_idx=config.pad_token_id)
-        self.position = nn.Embedding(config.max_position_embeddings, config.hidden_size)
-        self.token_type = nn.Embedding(config.type_vocab_size, config.hidden_size)
+        # Tables made empty (init_bert_weights draws them): torch's own N(0, 1) draw is wasted work, and on the
+        # meta device (loading) its normal_ alone imported torch._dynamo, seconds of a command's start-up.
+        table = lambda rows: torch.empty(rows, config.hidden_size)  # noqa: E731
+        self.word = nn.Embedding(config.vocab_size, config.hidden_size, padding_idx=config.pad_token_id,
+                                 _weight=table(config.vocab_size))
+        self.position = nn.Embedding(config.max_position_embeddings, config.hidden_size,
+                                     _weight=table(config.max_position_embeddings))
+        self.token_type = nn.Embedding(config.type_vocab_size, config.hidden_size,
+                                       _weight=table(config.type_vocab_size))
         self.norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
         self.dropout = Dropout(config.hidden_dropout_prob)
 
@@ -47,15 +55,6 @@ class BertEmbeddings(nn.Module):
         """All three (B, L) long (position_ids may be (1, L)); returns (B, L, H)."""
         x = self.word(input_ids) + self.token_type(token_type_ids) + self.position(position_ids)
         return self.dropout(self.norm(x))
-
-
-def attention(q: Tensor, k: Tensor, v: Tensor, bias: Tensor | None, dropout_p: float, training: bool) -> Tensor:
-    """Scaled dot-product attention, dropout on the probabilities in training. q, k, v: (B, h, L, d); bias:
-    additive (B, 1, 1, L) or None. Returns (B, h, L, d). Training on CPU takes the written-out path of
-    dropout.py (faster there, same float32 softmax); everything else PyTorch's fused kernels."""
-    if training and q.device.type == "cpu":
-        return training_attention(q, k, v, bias, dropout_p)
-    return F.scaled_dot_product_attention(q, k, v, attn_mask=bias, dropout_p=dropout_p if training else 0.0)
 
 
 class SelfAttention(nn.Module):
@@ -69,13 +68,11 @@ class SelfAttention(nn.Module):
         self.out = nn.Linear(H, H)
         self.dropout_p = config.attention_probs_dropout_prob
 
-    def forward(self, x: Tensor, bias: Tensor | None) -> Tensor:
-        """x: (B, L, H); bias: see :func:`attention`. Returns (B, L, H) (before the residual)."""
-        B, L, H = x.shape
-        split = lambda t: t.view(B, L, self.num_heads, H // self.num_heads).transpose(1, 2)  # (B, L, H) -> (B, h, L, d)
-        y = attention(split(self.query(x)), split(self.key(x)), split(self.value(x)), bias, self.dropout_p,
+    def forward(self, x: Tensor, meta: AttentionMeta) -> Tensor:
+        """x: (B, L, H) padded or (T, H) packed, as ``meta`` says. Returns x's shape (before the residual)."""
+        y = attention(self.query(x), self.key(x), self.value(x), meta, self.num_heads, self.dropout_p,
                       self.training)
-        return self.out(y.transpose(1, 2).reshape(B, L, H))  # (B, h, L, d) -> (B, L, H)
+        return self.out(y)
 
 
 class FeedForward(nn.Module):
@@ -102,9 +99,9 @@ class BertLayer(nn.Module):
         self.ffn_norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
         self.dropout = Dropout(config.hidden_dropout_prob)
 
-    def forward(self, x: Tensor, bias: Tensor | None) -> Tensor:
-        """x: (B, L, H) -> (B, L, H)."""
-        x = self.attn_norm(x + self.dropout(self.attn(x, bias)))
+    def forward(self, x: Tensor, meta: AttentionMeta) -> Tensor:
+        """x: (B, L, H) or (T, H), as ``meta`` says; returns the same shape."""
+        x = self.attn_norm(x + self.dropout(self.attn(x, meta)))
         return self.ffn_norm(x + self.dropout(self.ffn(x)))
 
 
@@ -119,19 +116,14 @@ class BertPooler(nn.Module):
         return torch.tanh(self.dense(x[:, 0]))
 
 
-def mask_to_bias(attention_mask: Tensor | None, dtype: torch.dtype) -> Tensor | None:
-    """(B, L) 1 = token, 0 = pad -> additive (B, 1, 1, L) bias (0 or the dtype's lowest value), or None.
-
-    A finite lowest value instead of -inf keeps an all-pad row finite (uniform attention) rather than NaN.
-    """
-    if attention_mask is None:
-        return None
-    keep = attention_mask.bool()[:, None, None, :]  # (B, L) -> (B, 1, 1, L)
-    return torch.zeros(keep.shape, dtype=dtype, device=keep.device).masked_fill(~keep, torch.finfo(dtype).min)
-
-
 class BertModel(nn.Module):
-    """The BERT encoder with an optional pooler; weights are BERT-initialised."""
+    """The BERT encoder with an optional pooler; weights are BERT-initialised.
+
+    ``packing`` says how a padded batch is run: ``"padded"`` as given (the reference), ``"auto"`` (default) packed
+    where :func:`bertkit.model.attention.choose_route` measured that to be faster, or a route of
+    :data:`bertkit.config.ATTENTION_ROUTES` whenever there is a mask. Packed, the real tokens are gathered once
+    before the embeddings and scattered back once after the last layer; the outputs keep their padded shapes.
+    """
 
     HEADS: tuple[str, ...] = ()  # head parameters a model class owns besides the encoder (see heads.py)
     POOLER = True
@@ -139,6 +131,7 @@ class BertModel(nn.Module):
     def __init__(self, config: BertConfig, add_pooling_layer: bool = True):
         super().__init__()
         self.config = config
+        self.packing = "auto"
         self.embeddings = BertEmbeddings(config)
         self.layers = nn.ModuleList(BertLayer(config) for _ in range(config.num_hidden_layers))
         self.pooler = BertPooler(config) if add_pooling_layer else None
@@ -154,9 +147,9 @@ class BertModel(nn.Module):
     ) -> EncoderOutput:
         """Encode a padded batch.
 
-        input_ids: (B, L) long; attention_mask: (B, L), 1 = token, 0 = pad (None: no padding);
-        token_type_ids: (B, L) long, default zeros; position_ids: (B, L) or (1, L) long, default 0..L-1.
-        Returns :class:`EncoderOutput`; with ``output_hidden_states`` its ``hidden_states`` holds the
+        input_ids: (B, L) long; attention_mask: (B, L), 1 = token, 0 = pad, each row's tokens a prefix (None:
+        no padding); token_type_ids: (B, L) long, default zeros; position_ids: (B, L) or (1, L) long, default
+        0..L-1. Returns :class:`EncoderOutput`; with ``output_hidden_states`` its ``hidden_states`` holds the
         embeddings output and every layer's output (num_hidden_layers + 1 tensors (B, L, H)).
         """
         B, L = input_ids.shape
@@ -164,12 +157,40 @@ class BertModel(nn.Module):
             token_type_ids = torch.zeros_like(input_ids)
         if position_ids is None:
             position_ids = torch.arange(L, device=input_ids.device)[None, :]  # (1, L)
-        x = self.embeddings(input_ids, token_type_ids, position_ids)
-        bias = mask_to_bias(attention_mask, x.dtype)
+        route = self._route(attention_mask)
+        if route is not None:  # packed: (B, L) -> (T,) before the embeddings, (T, H) -> (B, L, H) at the end
+            meta = Packed.from_mask(attention_mask, route, self.embeddings.norm.weight.dtype)
+            x = self.embeddings(meta.gather(input_ids), meta.gather(token_type_ids),
+                                meta.gather(position_ids.expand(B, L)))
+        else:
+            x = self.embeddings(input_ids, token_type_ids, position_ids)
+            meta = Padded(mask_to_bias(attention_mask, x.dtype))
         hidden = [x] if output_hidden_states else None
         for layer in self.layers:
-            x = layer(x, bias)
+            x = layer(x, meta)
             if hidden is not None:
                 hidden.append(x)
+        if isinstance(meta, Packed):
+            x = meta.scatter(x)
+            hidden = [meta.scatter(h) for h in hidden] if hidden is not None else None
         pooled = self.pooler(x) if self.pooler is not None else None
         return EncoderOutput(x, pooled, tuple(hidden) if hidden is not None else None)
+
+    def _route(self, attention_mask: Tensor | None) -> str | None:
+        """The packed route for this batch, or None for the padded path."""
+        if attention_mask is None or self.packing == "padded":
+            return None
+        if self.packing != "auto":
+            return self.packing
+        return choose_route(attention_mask, self.training and self.config.attention_probs_dropout_prob > 0)
+
+
+def set_packing(model: nn.Module, mode: str) -> nn.Module:
+    """Set ``packing`` (one of :data:`bertkit.config.PACKING`) on every :class:`BertModel` inside ``model``;
+    returns ``model``."""
+    if mode not in PACKING:
+        raise ValueError(f"packing must be one of {', '.join(PACKING)}, not {mode!r}")
+    for m in model.modules():
+        if isinstance(m, BertModel):
+            m.packing = mode
+    return model

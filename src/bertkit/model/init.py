@@ -10,7 +10,10 @@ from torch import nn
 
 @torch.no_grad()
 def init_bert_weights(module: nn.Module, initializer_range: float) -> None:
-    """Initialise ``module`` and all its submodules in place."""
+    """Initialise ``module`` and all its submodules in place; nothing on the meta device (a model built there
+    for loading gets every weight from the file, and ``normal_`` on meta tensors imports torch._dynamo)."""
+    if any(p.is_meta for p in module.parameters()):
+        return
     for m in module.modules():
         if isinstance(m, nn.Linear):
             m.weight.normal_(0.0, initializer_range)

@@ -1,36 +1,87 @@
-"""Unpad / pad helpers for running the encoder on packed tokens (the later fast path; MosaicML BERT,
-flash-attn ``bert_padding``).
+"""How a batch's padding reaches the encoder: the metadata that :func:`bertkit.model.attention.attention` is
+given (MosaicML BERT, flash-attn ``bert_padding``; STYLE.md §3.8).
 
-The padded (B, L, ...) path is the reference. ``unpad`` gathers the real tokens of a batch into one (T, ...)
-tensor, with ``cu_seqlens`` (B + 1,) int32 cumulative lengths as variable-length attention kernels expect;
-``pad`` scatters them back. Positions are kept in row-major order, so sequence b owns tokens
-``cu_seqlens[b]:cu_seqlens[b + 1]`` as long as each row's tokens are a prefix (right padding).
+The padded (B, L, ...) path is the reference: :class:`Padded` carries its additive mask bias. :class:`Packed`
+describes the real tokens of a right-padded batch gathered into one (T, ...) tensor in row-major order, so
+sequence b owns tokens ``cu_seqlens[b]:cu_seqlens[b + 1]``, with ``cu_seqlens`` (B + 1,) int32 cumulative
+lengths as variable-length attention kernels expect; ``gather`` and ``scatter`` move tensors between the two
+layouts (scatter leaves zeros at pad positions).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
+from bertkit.config import ATTENTION_ROUTES
 
-def unpad(hidden: Tensor, attention_mask: Tensor) -> tuple[Tensor, Tensor, Tensor, int]:
-    """Gather the non-pad positions.
 
-    hidden: (B, L, ...) any trailing shape; attention_mask: (B, L), nonzero = token.
-    Returns tokens (T, ...), indices (T,) long into the flattened B*L positions, cu_seqlens (B + 1,) int32,
-    and max_len (the longest row, a Python int).
+def mask_bias_value(dtype: torch.dtype) -> float:
+    """The additive bias of a masked position: the lowest finite value that stays finite once cast to bf16
+    or to ``dtype`` (float32's own minimum rounds to -inf in bf16 under autocast, and an all-pad row of -inf
+    turns into NaN)."""
+    return max(torch.finfo(dtype).min, torch.finfo(torch.bfloat16).min)
+
+
+def mask_to_bias(attention_mask: Tensor | None, dtype: torch.dtype) -> Tensor | None:
+    """(B, L) 1 = token, 0 = pad -> additive (B, 1, 1, L) bias (0 or :func:`mask_bias_value`), or None.
+
+    A finite value instead of -inf keeps an all-pad row finite (uniform attention) rather than NaN.
     """
-    mask = attention_mask.bool()
-    seqlens = mask.sum(dim=1, dtype=torch.int32)  # (B,)
-    indices = torch.nonzero(mask.flatten(), as_tuple=False).flatten()  # (T,)
-    cu_seqlens = torch.nn.functional.pad(torch.cumsum(seqlens, dim=0, dtype=torch.int32), (1, 0))  # (B + 1,)
-    max_len = int(seqlens.max().item()) if seqlens.numel() else 0
-    tokens = hidden.flatten(0, 1)[indices]  # (B*L, ...) -> (T, ...)
-    return tokens, indices, cu_seqlens, max_len
+    if attention_mask is None:
+        return None
+    keep = attention_mask.bool()[:, None, None, :]  # (B, L) -> (B, 1, 1, L)
+    return torch.zeros(keep.shape, dtype=dtype, device=keep.device).masked_fill(~keep, mask_bias_value(dtype))
 
 
-def pad(tokens: Tensor, indices: Tensor, batch: int, seqlen: int) -> Tensor:
-    """Scatter packed tokens (T, ...) back to (batch, seqlen, ...), zeros at pad positions."""
-    out = tokens.new_zeros((batch * seqlen, *tokens.shape[1:]))
-    out[indices] = tokens
-    return out.view(batch, seqlen, *tokens.shape[1:])
+@dataclass(frozen=True)
+class Padded:
+    """Attention metadata of a padded batch: activations are (B, L, H); ``bias`` (B, 1, 1, L) or None."""
+
+    bias: Tensor | None
+
+
+@dataclass(frozen=True)
+class Packed:
+    """Attention metadata of packed tokens: activations are (T, H), sequence b owning rows
+    ``cu_seqlens[b]:cu_seqlens[b + 1]``.
+
+    cu_seqlens: (B + 1,) int32 on the activations' device; seqlens: the B lengths on the host; max_len: the
+    longest; indices: (T,) long, each token's flat position in the padded (B, L) batch; batch, seqlen: B, L;
+    bias: (B, 1, 1, L) mask bias for the ``repad`` route (else None); route: one of :data:`bertkit.config.ATTENTION_ROUTES`.
+    """
+
+    cu_seqlens: Tensor
+    seqlens: tuple[int, ...]
+    max_len: int
+    indices: Tensor
+    batch: int
+    seqlen: int
+    route: str
+    bias: Tensor | None = None
+
+    @classmethod
+    def from_mask(cls, attention_mask: Tensor, route: str, dtype: torch.dtype) -> "Packed":
+        """Metadata for a right-padded (B, L) mask (1 = token; each row's tokens a prefix)."""
+        if route not in ATTENTION_ROUTES:
+            raise ValueError(f"unknown attention route {route!r}; expected one of {ATTENTION_ROUTES}")
+        mask = attention_mask.bool()
+        lens = mask.sum(dim=1, dtype=torch.int32)  # (B,)
+        seqlens = tuple(lens.tolist())
+        indices = torch.nonzero(mask.flatten()).flatten()  # (T,)
+        cu = F.pad(torch.cumsum(lens, dim=0, dtype=torch.int32), (1, 0))  # (B + 1,)
+        bias = mask_to_bias(attention_mask, dtype) if route == "repad" else None
+        B, L = mask.shape
+        return cls(cu, seqlens, max(seqlens, default=0), indices, B, L, route, bias)
+
+    def gather(self, x: Tensor) -> Tensor:
+        """(B, L, ...) padded -> (T, ...) packed."""
+        return x.flatten(0, 1).index_select(0, self.indices)
+
+    def scatter(self, x: Tensor) -> Tensor:
+        """(T, ...) packed -> (B, L, ...) padded, zeros at pad positions."""
+        out = x.new_zeros((self.batch * self.seqlen, *x.shape[1:]))
+        return out.index_copy(0, self.indices, x).view(self.batch, self.seqlen, *x.shape[1:])

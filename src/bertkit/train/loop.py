@@ -35,6 +35,7 @@ from torch import Tensor, nn
 
 from bertkit.convert.hf import save_pretrained
 from bertkit.data.batch import Batch
+from bertkit.model import set_packing
 from bertkit.train import checkpoint as ckpt
 from bertkit.train.dist import DistInfo, all_reduce_sum, barrier, gather_objects
 from bertkit.train.metrics import LOG_NAME, PLOT_NAME, JsonlLog, plot_curves
@@ -80,6 +81,7 @@ class LoopSettings:
     select_metric: str | None = None  # keep the model with the highest value of this evaluation metric
     final_checkpoint: bool = True  # save a resumable checkpoint at the end (besides those of save_every)
     reuse_freed_memory: bool = True  # glibc keeps freed memory while fit() runs (bertkit.utils.malloc)
+    packing: str = "auto"  # how the encoder meets padding (bertkit.model.set_packing)
 
 
 def autocast_dtype(name: str, device: torch.device) -> torch.dtype:
@@ -120,7 +122,7 @@ class Trainer:
         self.output, self.tokenizer, self.run_config, self.title = output, tokenizer, run_config, title
         self.eval_data, self.evaluator = eval_data, evaluator
         self.best: dict[str, Any] | None = None  # {"step", "metrics"} of the model kept in best/
-        self.model = model.to(dist.device)
+        self.model = set_packing(model, settings.packing).to(dist.device)
         self.module = self.model  # the bare model (saving, evaluation)
         if dist.enabled:
             from torch.nn.parallel import DistributedDataParallel

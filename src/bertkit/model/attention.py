@@ -1,0 +1,115 @@
+"""Attention over a padded batch or over packed tokens, chosen by one metadata object.
+
+The encoder layers work on any leading shape: a padded batch is (B, L, H), packed tokens (the real tokens of
+B sequences, one after another, STYLE.md §3.8) are (T, H). What tells the layers apart is only what
+:func:`attention` is given:
+
+- :class:`Padded`: an additive (B, 1, 1, L) mask bias or None. The reference path, numerically Hugging Face's.
+- :class:`Packed`: cu_seqlens, the host-side lengths and the positions of the tokens in the padded batch, plus a
+  route, how attention meets the sequences' boundaries:
+
+  - ``loop``: one ``scaled_dot_product_attention`` (or, in training on CPU, dropout.py's written-out
+    attention) per sequence, on exactly its tokens: no padding at all;
+  - ``repad``: q, k, v scattered back to (B, L, H) for attention alone, then gathered again: attention as the
+    padded path does it, everything else (projections, FFN, LayerNorm) on real tokens only;
+  - ``varlen``: PyTorch's variable-length flash kernel (``torch.nn.attention.varlen``), CUDA only.
+
+Which route is fastest depends on the device, the dtype and the lengths; :func:`choose_route` holds the rule
+that benchmarks/packed.py measured. Shapes: B batch, L padded length, T real tokens, H hidden, h heads,
+d = H / h.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from bertkit.model.dropout import training_attention
+from bertkit.model.padding import Packed, Padded
+
+
+AttentionMeta = Padded | Packed  # what the layers pass to attention()
+
+
+def attention(q: Tensor, k: Tensor, v: Tensor, meta: AttentionMeta, num_heads: int, dropout_p: float,
+              training: bool) -> Tensor:
+    """Multi-head scaled dot-product attention with dropout on the probabilities in training.
+
+    q, k, v: (B, L, H) with :class:`Padded`, (T, H) with :class:`Packed`; returns the same shape (heads merged,
+    before the output projection).
+    """
+    p = dropout_p if training else 0.0
+    if isinstance(meta, Padded):
+        return _padded(q, k, v, meta.bias, num_heads, p, training)
+    if meta.route == "repad":
+        q, k, v = (meta.scatter(t) for t in (q, k, v))  # (T, H) -> (B, L, H)
+        return meta.gather(_padded(q, k, v, meta.bias, num_heads, p, training))
+    if meta.route == "varlen":
+        return _varlen(q, k, v, meta, num_heads, p)
+    outs = [_padded(qs[None], ks[None], vs[None], None, num_heads, p, training)[0]  # (1, l, H) each
+            for qs, ks, vs in zip(q.split(meta.seqlens), k.split(meta.seqlens), v.split(meta.seqlens))]
+    return torch.cat(outs) if outs else q.new_zeros(q.shape)
+
+
+def _heads(x: Tensor, num_heads: int) -> Tensor:
+    B, L, H = x.shape
+    return x.view(B, L, num_heads, H // num_heads).transpose(1, 2)  # (B, L, H) -> (B, h, L, d)
+
+
+def _padded(q: Tensor, k: Tensor, v: Tensor, bias: Tensor | None, num_heads: int, p: float,
+            training: bool) -> Tensor:
+    """(B, L, H) each -> (B, L, H). Training on CPU takes dropout.py's written-out attention (faster there,
+    same float32 softmax); everything else PyTorch's fused kernels."""
+    B, L, H = q.shape
+    q, k, v = (_heads(t, num_heads) for t in (q, k, v))
+    if training and q.device.type == "cpu":
+        y = training_attention(q, k, v, bias, p)
+    else:
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=bias, dropout_p=p)
+    return y.transpose(1, 2).reshape(B, L, H)  # (B, h, L, d) -> (B, L, H)
+
+
+def _varlen(q: Tensor, k: Tensor, v: Tensor, meta: Packed, num_heads: int, p: float) -> Tensor:
+    """PyTorch's variable-length flash attention on (T, h, d); CUDA only, no dropout on the probabilities."""
+    from torch.nn.attention.varlen import varlen_attn
+
+    if p > 0.0:
+        raise ValueError("the varlen attention route has no attention-probability dropout; use 'loop' or 'repad'")
+    T, H = q.shape
+    q, k, v = (t.view(T, num_heads, H // num_heads) for t in (q, k, v))  # (T, H) -> (T, h, d)
+    y = varlen_attn(q, k, v, meta.cu_seqlens, meta.cu_seqlens, meta.max_len, meta.max_len)
+    return y.reshape(T, H)
+
+
+def varlen_available(device: torch.device) -> bool:
+    """Whether the ``varlen`` route can run on ``device`` (CUDA and a PyTorch that ships the kernel)."""
+    if device.type != "cuda":
+        return False
+    try:
+        return importlib.util.find_spec("torch.nn.attention.varlen") is not None
+    except ImportError:
+        return False
+
+
+def choose_route(attention_mask: Tensor, dropout: bool) -> str | None:
+    """The fastest way to run a padded batch, as benchmarks/packed.py measured it: None (padded) or a route.
+
+    attention_mask: (B, L); dropout: whether attention probabilities are dropped (training). The rule, from
+    MiniLM on an Intel Xeon (2 cores, float32; BENCHMARKS.md "Packed encoder"): below 10% padding the gathers
+    cost about what they save, so the batch stays padded; with gradients ``repad`` wins (2.2x at 71% padding,
+    1.2x at 32%; the loop's many small autograd nodes cost more than the padding they skip); without gradients
+    the loop wins once half the positions are padding (3.4x against 2.6x at 71%) and ``repad`` below that (1.24x
+    against 1.20x at 32%, 1.50x against 1.29x at 14%). On CUDA the varlen kernel, which has no dropout.
+    """
+    B, L = attention_mask.shape
+    padding = 1.0 - int(attention_mask.sum()) / max(B * L, 1)
+    if padding < 0.1:
+        return None
+    if attention_mask.device.type == "cuda":
+        return "varlen" if not dropout and varlen_available(attention_mask.device) else "repad"
+    if torch.is_grad_enabled():
+        return "repad"
+    return "loop" if padding >= 0.5 else "repad"
