@@ -29,6 +29,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(VPY) benchmarks/tokenizer.py
 	$(VPY) benchmarks/embed.py
+	$(VPY) benchmarks/packed.py
 	$(VPY) benchmarks/vocab.py
 	$(VPY) benchmarks/prepare.py
 	$(VPY) benchmarks/pretrain.py

@@ -8,7 +8,7 @@ bert-base-uncased, ``max_seq_length`` 128; transformers gets the same batch with
 -100 where nothing is predicted (``dense_mlm_labels``).
 
 One timed unit is one full optimizer step: forward, loss, backward, clip to norm 1.0, AdamW step, zero_grad.
-bertkit's step is the loop's own, ``Trainer._train_step`` (sparse MLM: the head scores only the masked
+bertkit's step is the loop's own, ``Trainer.train_step`` (sparse MLM: the head scores only the masked
 positions); the reference step is the same recipe written out for transformers (its loss, full MLM decoder
 over every position; the same AdamW groups and settings). Each is run in float32 and under
 ``torch.autocast('cpu', dtype=torch.bfloat16)``. The variants are interleaved (A B C D A B C D ...) so that
@@ -57,7 +57,7 @@ from bertkit.model import BertForPreTraining  # noqa: E402
 from bertkit.tasks.pretraining import PretrainingObjective, dense_mlm_labels  # noqa: E402
 from bertkit.tokenizer import Tokenizer  # noqa: E402
 from bertkit.train.dist import DistInfo  # noqa: E402
-from bertkit.train.loop import LoopSettings, Trainer, _Sums  # noqa: E402  (_Sums: what _train_step accumulates into)
+from bertkit.train.loop import LoopSettings, Trainer  # noqa: E402
 from bertkit.train.optim import build_optimizer  # noqa: E402
 from bertkit.utils.paths import shared_data_dir  # noqa: E402
 from common import machine, write_json  # noqa: E402  (benchmarks/common.py, beside this script)
@@ -109,7 +109,7 @@ def make_batches(store: _Store, tok: Tokenizer, batch_size: int, n: int, seed: i
 
 # ---- the two steps ------------------------------------------------------------------------------------------------
 class _NoData:
-    """A BatchSource that is never read: the benchmark hands batches to ``_train_step`` itself."""
+    """A BatchSource that is never read: the benchmark hands batches to ``train_step`` itself."""
 
     def batches(self, state):
         raise RuntimeError("not used")
@@ -123,7 +123,7 @@ def bertkit_trainer(model: BertForPreTraining, dtype: torch.dtype, output: Path)
 
 def bertkit_step(trainer: Trainer):
     """The loop's own optimizer step on one micro-batch."""
-    return lambda batch: trainer._train_step([batch], _Sums(trainer.dist.device))
+    return lambda batch: trainer.train_step([batch])
 
 
 def hf_step(model, dtype: torch.dtype):

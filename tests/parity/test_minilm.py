@@ -89,3 +89,20 @@ def test_sentence_embeddings_match_sentence_transformers(model_dir, ours, batch,
     record_diff("MiniLM: sentence embedding (vs sentence-transformers)", emb, ref, 1e-4)
     record_diff("MiniLM: 1 - cosine", 1 - cos, torch.zeros_like(cos), 1e-5)
     assert cos.min() >= 0.99999
+
+
+@pytest.mark.parametrize("packing", PACKINGS)
+def test_bf16_error_at_most_twice_that_of_transformers_in_bf16(model_dir, batch, packing):
+    """Every path in bf16 stays as close to the float32 reference as transformers does in bf16 (within 2x)."""
+    hf = transformers.BertModel.from_pretrained(model_dir).eval()
+    real = batch["attention_mask"].bool()
+    with torch.no_grad():
+        ref = hf(**batch).last_hidden_state[real]
+        theirs = hf.to(torch.bfloat16)(**batch).last_hidden_state[real].float()
+        model, _ = load_pretrained(model_dir, dtype=torch.bfloat16)
+        ours = set_packing(model, packing)(batch["input_ids"], batch["attention_mask"],
+                                           batch["token_type_ids"]).last_hidden_state[real].float()
+    err_theirs, err_ours = (ref - theirs).abs().max().item(), (ref - ours).abs().max().item()
+    record_diff(f"MiniLM bf16 {packing}: max |diff| to fp32 over 2x transformers' bf16 error",
+                torch.tensor(err_ours / (2 * err_theirs)), torch.tensor(0.0), 1.0)
+    assert 0 < err_theirs and err_ours <= 2 * err_theirs, (err_ours, err_theirs)

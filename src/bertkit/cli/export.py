@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import sys
 import time
 import warnings
@@ -36,6 +37,7 @@ def run(args) -> int:
     model, _ = load_pretrained(args.model)
     t0 = time.perf_counter()
     chatter = io.StringIO()  # torch.onnx prints its steps and warns about axis names; keep them for errors
+    logging.getLogger("torch.onnx").setLevel(logging.ERROR)  # "torchvision is not installed" and the like
     try:
         with contextlib.redirect_stdout(chatter), warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -19,16 +19,16 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from bertkit.cli import (demo, embed, evaluate, export, fill_mask, finetune, info, predict, prepare, pretrain,
-                             tokenize, train_tokenizer)
+    from bertkit.cli import (bench, demo, embed, evaluate, export, fill_mask, finetune, info, predict, prepare,
+                             pretrain, tokenize, train_tokenizer)
 
     parser = _Parser(prog="bertkit", description="BERT end to end: train a vocab, prepare text, pretrain, fill "
-                     "masks, fine-tune, evaluate, predict, tokenize, embed, inspect and export checkpoints.")
+                     "masks, fine-tune, evaluate, predict, tokenize, embed, inspect and export checkpoints, benchmark the machine.")
     parser.add_argument("--version", action="version", version=f"bertkit {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for module in (tokenize, embed, info, demo, train_tokenizer, prepare, pretrain, fill_mask, finetune, evaluate,
-                   predict, export):
+                   predict, export, bench):
         module.add_parser(sub)
     return parser
 

@@ -12,6 +12,7 @@ too). onnx and onnxscript are the optional ``onnx`` extra; nothing else in bertk
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import os
 import shutil
 import tempfile
@@ -64,11 +65,10 @@ def output_names(model: nn.Module) -> tuple[str, ...]:
 def export_onnx(model: nn.Module, path: str | os.PathLike, *, opset: int = 18, atol: float = 1e-4) -> dict:
     """Write ``model`` to ``path`` as ONNX and check it with ONNX Runtime; returns a report (outputs, the largest
     difference to the model, the file size). Nothing is left at ``path`` unless the check passed."""
-    try:
-        import onnx.reference  # noqa: F401
-        import onnxscript  # noqa: F401  (torch.onnx's exporter needs it)
-    except ImportError as e:
-        raise BertkitError(f"ONNX export needs the onnx extra ({e.name} is missing): pip install 'bertkit[onnx]'")
+    missing = [m for m in ("onnx", "onnxscript") if importlib.util.find_spec(m) is None]  # onnxscript: the exporter's
+    if missing:
+        raise BertkitError(f"ONNX export needs the onnx extra ({', '.join(missing)} missing): "
+                           "pip install 'bertkit[onnx]'")
     final = Path(path)
     if not final.parent.is_dir():
         raise BertkitError(f"{final.parent}: output folder does not exist")

@@ -235,6 +235,11 @@ class Trainer:
         """The learning rate of the update just made (the scheduler has already moved on)."""
         return self.settings.lr * self.scheduler.lr_lambdas[0](self.step - 1)
 
+    def train_step(self, micro: list[Batch]) -> float:
+        """One optimizer step on ``micro`` outside :meth:`fit` (benchmarks, ``bertkit bench``): the loop's own step,
+        nothing logged; returns the gradient norm."""
+        return self._train_step(micro, _Sums(self.dist.device))
+
     def _train_step(self, micro: list[Batch], acc: "_Sums") -> float:
         s, dev, obj = self.settings, self.dist.device, self.objective
         self.model.train()
