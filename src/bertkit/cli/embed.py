@@ -6,6 +6,7 @@ UTF-8) first, the ``.npy`` is created at its final size and filled block by bloc
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import time
@@ -35,6 +36,9 @@ def add_parser(sub) -> None:
                         "it has one, else its max positions)")
     p.add_argument("--dtype", type=torch_dtype, default="float32", help="float32 (default) or bfloat16")
     p.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
+    p.add_argument("--window", type=positive_int, default=4096,
+                   help="texts sorted by length together (default 4096); under torchrun each process takes "
+                        "whole windows in turn")
     add_packing_option(p)
     p.set_defaults(run=run)
 
@@ -64,32 +68,71 @@ def run(args) -> int:
     from bertkit.convert import load_pretrained
     from bertkit.model import BertModel, set_packing
     from bertkit.tasks.features import EmbedOptions, embed_texts
-    from bertkit.utils.npy import npy_rows
+    from bertkit.train.dist import setup, teardown
 
     if args.output.suffix != ".npy":
         raise BertkitError(f"--output {args.output}: expected a .npy file name")
     n = count_lines(args.input)
-    model, tok = load_pretrained(args.model, model_cls=BertModel, dtype=args.dtype, device=args.device)
-    set_packing(model, args.packing)
-    cfg = model.config
-    opts = EmbedOptions(pooling=args.pooling, normalize=args.normalize, layer=args.layer,
-                        batch_size=args.batch_size,
-                        max_length=args.max_length or default_max_length(args.model, tok, cfg))
-    opts.check(cfg.num_hidden_layers)
-    if opts.max_length > cfg.max_position_embeddings:
-        raise BertkitError(f"--max-length {opts.max_length} exceeds the model's "
-                           f"max_position_embeddings {cfg.max_position_embeddings}")
-    bar = _progress(n)
-    t0 = time.perf_counter()
-    with npy_rows(args.output, n, cfg.hidden_size) as rows:
-        for positions, vectors in embed_texts(model, tok, read_lines(args.input), opts):
-            rows.put(positions, vectors)
-            bar.update(len(positions))
-    bar.close()
+    info = setup(args.device)  # under torchrun: this process's rank in the group (gloo on CPU, nccl on GPU)
+    try:
+        model, tok = load_pretrained(args.model, model_cls=BertModel, dtype=args.dtype, device=info.device)
+        set_packing(model, args.packing)
+        cfg = model.config
+        opts = EmbedOptions(pooling=args.pooling, normalize=args.normalize, layer=args.layer,
+                            batch_size=args.batch_size, window=args.window,
+                            max_length=args.max_length or default_max_length(args.model, tok, cfg))
+        opts.check(cfg.num_hidden_layers)
+        if opts.max_length > cfg.max_position_embeddings:
+            raise BertkitError(f"--max-length {opts.max_length} exceeds the model's "
+                               f"max_position_embeddings {cfg.max_position_embeddings}")
+        bar = _progress(n if info.is_main else 0)
+        t0 = time.perf_counter()
+        blocks = embed_texts(model, tok, read_lines(args.input), opts, part=(info.rank, info.world_size))
+        _write_rows(args.output, n, cfg.hidden_size, blocks, info, bar)
+        bar.close()
+    finally:
+        teardown(info)
     dt = time.perf_counter() - t0
-    print(f"wrote {args.output}: {n} x {cfg.hidden_size} float32 in {dt:.1f} s "
-          f"({n / max(dt, 1e-9):.0f} lines/s, {torch.get_num_threads()} threads)", file=sys.stderr)
+    if info.is_main:
+        procs = f", {info.world_size} processes" if info.enabled else ""
+        print(f"wrote {args.output}: {n} x {cfg.hidden_size} float32 in {dt:.1f} s "
+              f"({n / max(dt, 1e-9):.0f} lines/s, {torch.get_num_threads()} threads{procs})", file=sys.stderr)
     return 0
+
+
+def _write_rows(path: Path, n: int, width: int, blocks, info, bar) -> None:
+    """Fill the (n, width) ``.npy`` at ``path`` with ``blocks`` of (positions, vectors). Under torchrun rank 0
+    makes the temporary file, every process writes its own rows into it (a shared folder is assumed across
+    machines), and rank 0 renames it into place once every row is there."""
+    import numpy as np
+
+    from bertkit.train.dist import gather_objects
+    from bertkit.utils.io import atomic_path
+    from bertkit.utils.npy import npy_rows
+
+    if not info.enabled:
+        with npy_rows(path, n, width) as rows:
+            for positions, vectors in blocks:
+                rows.put(positions, vectors)
+                bar.update(len(positions))
+        return
+    with contextlib.ExitStack() as stack:
+        tmp = None
+        if info.is_main:
+            tmp = stack.enter_context(atomic_path(path))
+            np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(n, width)).flush()
+        tmp = gather_objects(str(tmp) if tmp else None, info)[0]  # every process learns rank 0's file
+        rows = np.load(tmp, mmap_mode="r+")
+        done = 0
+        for positions, vectors in blocks:
+            rows[positions] = vectors
+            done += len(positions)
+            bar.update(len(positions) * info.world_size)  # rank 0's bar, scaled to the whole input
+        rows.flush()
+        del rows
+        total = sum(gather_objects(done, info))  # also the barrier: every process has flushed its rows
+        if total != n:
+            raise BertkitError(f"{path}: the processes wrote {total} of {n} rows")
 
 
 def _progress(total: int):

@@ -81,16 +81,23 @@ def embed_texts(
     tokenizer: Tokenizer,
     texts: Iterable[str],
     opts: EmbedOptions,
+    part: tuple[int, int] = (0, 1),
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Embed texts, yielding ``(positions (k,), vectors (k, H))`` blocks as they are ready.
 
     ``positions`` index into the input order (0-based over all texts); together the blocks cover every text
     exactly once. The model must be a BertModel (encoder); it is used in eval mode on its own device.
+    part: (rank, world): embed only the windows ``i`` with ``i % world == rank`` (scale-out: each process of a
+    group takes whole windows, so every batch, and so every vector, is the one a single process makes).
     """
     device = next(model.parameters()).device
     model.eval()
+    rank, world = part
     start = 0
-    for window in _windows(texts, opts.window):
+    for i, window in enumerate(_windows(texts, opts.window)):
+        if i % world != rank:
+            start += len(window)
+            continue
         encs = tokenizer.encode_batch(window, max_length=opts.max_length, truncation=True)
         order = sorted(range(len(encs)), key=lambda i: len(encs[i].input_ids))
         for b in range(0, len(order), opts.batch_size):
