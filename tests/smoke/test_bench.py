@@ -8,7 +8,7 @@ import json
 import numpy as np
 
 from bertkit.config import BertConfig
-from bertkit.train.bench import _flops
+from bertkit.train.bench import model_flops
 from clirun import assert_one_line_error, bertkit
 
 
@@ -37,5 +37,5 @@ def test_flops_by_hand():
     per_layer = 4 * 8 * 8 + 2 * 8 * 16  # q, k, v, out + up, down
     lengths = np.array([3, 5])
     attention = 4 * 8 * 2 * (9 + 25)  # 4 L H per token and layer
-    assert _flops(cfg, lengths, 1) == 2 * 2 * per_layer * 8 + attention
-    assert _flops(cfg, lengths, 3, masked=2) == 3 * (2 * 2 * per_layer * 8 + attention + 2 * 8 * 100 * 2)
+    assert model_flops(cfg, lengths, 1) == 2 * 2 * per_layer * 8 + attention
+    assert model_flops(cfg, lengths, 3, masked=2) == 3 * (2 * 2 * per_layer * 8 + attention + 2 * 8 * 100 * 2)

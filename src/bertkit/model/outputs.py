@@ -14,7 +14,8 @@ from torch import Tensor
 class EncoderOutput:
     """What :class:`bertkit.model.BertModel` returns.
 
-    last_hidden_state: (B, L, H) output of the last layer (pad positions are computed too, as in HF).
+    last_hidden_state: (B, L, H) output of the last layer; at pad positions HF's values when the batch ran padded,
+        zeros when it ran packed (``BertModel.packing``): read real positions only.
     pooler_output: (B, H) tanh(dense(last_hidden_state[:, 0])), or None for a model built without a pooler.
     hidden_states: when asked, num_hidden_layers + 1 tensors (B, L, H); [0] is the embeddings output.
     """

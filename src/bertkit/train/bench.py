@@ -66,7 +66,7 @@ def _body_params(config: BertConfig) -> int:
     return config.num_hidden_layers * (4 * H * H + 2 * H * I)
 
 
-def _flops(config: BertConfig, lengths: np.ndarray, passes: int, masked: int = 0) -> float:
+def model_flops(config: BertConfig, lengths: np.ndarray, passes: int, masked: int = 0) -> float:
     """FLOPs of ``passes`` (1 forward, 3 forward + backward) over sequences of ``lengths``."""
     H = config.hidden_size
     tokens = float(lengths.sum())
@@ -75,11 +75,21 @@ def _flops(config: BertConfig, lengths: np.ndarray, passes: int, masked: int = 0
     return passes * (2.0 * _body_params(config) * tokens + attention + decoder)
 
 
-def _batch(rng: np.random.Generator, config: BertConfig, lengths: list[int]) -> Batch:
+def random_batch(rng: np.random.Generator, config: BertConfig, lengths: list[int]) -> Batch:
+    """[CLS] random ids [SEP] rows of ``lengths``, right-padded."""
     rows = [np.concatenate([[101], rng.integers(1000, config.vocab_size, n - 2), [102]]) for n in lengths]
     ids, mask = pad_ids(rows, 0)
     types = np.zeros_like(ids)
     return Batch(torch.from_numpy(ids), torch.from_numpy(mask), torch.from_numpy(types))
+
+
+def random_pretraining_batch(rng: np.random.Generator, config: BertConfig, size: int, length: int) -> Batch:
+    """``size`` full-length sequences with 15% of positions as MLM targets and random NSP labels."""
+    b = random_batch(rng, config, [length] * size)
+    pos = torch.from_numpy(np.sort(rng.choice(b.input_ids.numel(), int(0.15 * b.input_ids.numel()), False)))
+    b.mlm_positions, b.mlm_labels = pos, b.input_ids.flatten()[pos]
+    b.next_sentence_label = torch.from_numpy(rng.integers(0, 2, size))
+    return b
 
 
 def _time(fn, repeats: int) -> float:
@@ -118,19 +128,14 @@ def run_bench(config: BertConfig, dtypes: list[torch.dtype], *, max_len: int = 1
 
     # embedding forward: 512 sequences of 8..max_len tokens, sorted, batches of 64 (as bertkit embed)
     lengths = np.sort(rng.integers(8, max_len + 1, 512))
-    embed_batches = [_batch(rng, config, list(lengths[i:i + 64])) for i in range(0, len(lengths), 64)]
+    embed_batches = [random_batch(rng, config, list(lengths[i:i + 64])) for i in range(0, len(lengths), 64)]
     # fine-tuning: 4 random batches of 32, 16..max_len tokens; pretraining: 2 batches of 32 x max_len
     ft_lengths = [list(rng.integers(16, max_len + 1, 32)) for _ in range(4)]
-    ft_batches = [_batch(rng, config, ls) for ls in ft_lengths]
+    ft_batches = [random_batch(rng, config, ls) for ls in ft_lengths]
     for b in ft_batches:
         b.labels = torch.from_numpy(rng.integers(0, 2, b.size))
-    pt_batches = [_batch(rng, config, [max_len] * 32) for _ in range(2)]
-    masked = 0
-    for b in pt_batches:
-        pos = torch.from_numpy(np.sort(rng.choice(b.input_ids.numel(), int(0.15 * b.input_ids.numel()), False)))
-        b.mlm_positions, b.mlm_labels = pos, b.input_ids.flatten()[pos]
-        b.next_sentence_label = torch.from_numpy(rng.integers(0, 2, b.size))
-        masked += len(pos)
+    pt_batches = [random_pretraining_batch(rng, config, 32, max_len) for _ in range(2)]
+    masked = sum(len(b.mlm_positions) for b in pt_batches)
 
     for dtype in dtypes:
         name = str(dtype).removeprefix("torch.")
@@ -139,7 +144,7 @@ def run_bench(config: BertConfig, dtypes: list[torch.dtype], *, max_len: int = 1
         enc = BertModel(config).to(dtype).eval()
         with torch.inference_mode():
             t = _time(lambda: [enc(b.input_ids, b.attention_mask, b.token_type_ids) for b in embed_batches], repeats)
-        flops = _flops(config, lengths, 1)
+        flops = model_flops(config, lengths, 1)
         rows.append(BenchRow("embed (inference)", name, float(lengths.sum()) / t, flops / t / peak,
                              _padding(embed_batches), _route_of(enc, embed_batches[-1], False)))
         with tempfile.TemporaryDirectory() as out:
@@ -152,7 +157,7 @@ def run_bench(config: BertConfig, dtypes: list[torch.dtype], *, max_len: int = 1
                                         reuse_freed_memory=False)
                 trainer = Trainer(model, objective, None, settings, Path(out) / label.split()[0], DistInfo())
                 t = _time(lambda: [trainer.train_step([b]) for b in batches], repeats)
-                rows.append(BenchRow(label, name, float(lens.sum()) / t, _flops(config, lens, 3, m) / t / peak,
+                rows.append(BenchRow(label, name, float(lens.sum()) / t, model_flops(config, lens, 3, m) / t / peak,
                                      _padding(batches), _route_of(model, batches[0], True)))
     return {"config": {k: getattr(config, k) for k in ("hidden_size", "num_hidden_layers", "num_attention_heads",
                                                         "intermediate_size", "vocab_size")},
