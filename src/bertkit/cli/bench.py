@@ -46,6 +46,8 @@ def _config(args):
 def run(args) -> int:
     import torch
 
+    from bertkit.tasks.classify import ClassificationObjective
+    from bertkit.tasks.pretraining import PretrainingObjective
     from bertkit.train.bench import run_bench
     from bertkit.train.loop import autocast_dtype, cpu_has_native_bf16
 
@@ -53,7 +55,8 @@ def run(args) -> int:
     both = [torch.float32, torch.bfloat16]
     dtypes = {"both": both, "float32": [torch.float32], "bfloat16": [torch.bfloat16],
               "auto": both if cpu_has_native_bf16() else [torch.float32]}[args.dtype]
-    res = run_bench(config, dtypes, max_len=args.max_length, repeats=args.repeats)
+    res = run_bench(config, dtypes, ClassificationObjective(), PretrainingObjective(nsp=True, sparse=True),
+                    max_len=args.max_length, repeats=args.repeats)
     res |= {"model": name, "native_bf16": cpu_has_native_bf16(), "auto_dtype":
             str(autocast_dtype("auto", torch.device("cpu"))).removeprefix("torch.")}
     if args.json:

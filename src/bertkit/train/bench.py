@@ -28,10 +28,8 @@ from bertkit.config import BertConfig
 from bertkit.data.batch import Batch, pad_ids
 from bertkit.model import BertForPreTraining, BertForSequenceClassification, BertModel
 from bertkit.model.attention import choose_route
-from bertkit.tasks.classify import ClassificationObjective
-from bertkit.tasks.pretraining import PretrainingObjective
 from bertkit.train.dist import DistInfo
-from bertkit.train.loop import LoopSettings, Trainer
+from bertkit.train.loop import LoopSettings, Objective, Trainer
 
 
 @dataclass
@@ -116,10 +114,11 @@ def _autocast(dtype: torch.dtype):
     return torch.autocast("cpu", dtype=dtype) if dtype != torch.float32 else contextlib.nullcontext()
 
 
-def run_bench(config: BertConfig, dtypes: list[torch.dtype], *, max_len: int = 128, repeats: int = 3,
-              seed: int = 0) -> dict:
+def run_bench(config: BertConfig, dtypes: list[torch.dtype], classify: Objective, pretrain: Objective, *,
+              max_len: int = 128, repeats: int = 3, seed: int = 0) -> dict:
     """The matmul peak in float32 and bf16, then every measurement for ``config`` in each of ``dtypes`` (CPU);
-    returns a JSON-ready dict."""
+    returns a JSON-ready dict. classify, pretrain: the objectives of the two training steps (sequence
+    classification and MLM + NSP with sparse MLM, from bertkit.tasks, which this layer does not import)."""
     rng = np.random.default_rng(seed)
     max_len = min(max_len, config.max_position_embeddings)
     H = config.hidden_size
@@ -149,10 +148,10 @@ def run_bench(config: BertConfig, dtypes: list[torch.dtype], *, max_len: int = 1
                              _padding(embed_batches), _route_of(enc, embed_batches[-1], False)))
         with tempfile.TemporaryDirectory() as out:
             for label, model, objective, batches, lens, m in (
-                ("fine-tune step", BertForSequenceClassification(config), ClassificationObjective(), ft_batches,
+                ("fine-tune step", BertForSequenceClassification(config), classify, ft_batches,
                  np.concatenate(ft_lengths), 0),
-                ("pretrain step", BertForPreTraining(config), PretrainingObjective(nsp=True, sparse=True),
-                 pt_batches, np.full(32 * len(pt_batches), max_len), masked)):
+                ("pretrain step", BertForPreTraining(config), pretrain, pt_batches,
+                 np.full(32 * len(pt_batches), max_len), masked)):
                 settings = LoopSettings(total_steps=10**6, lr=1e-5, warmup_steps=0, dtype=dtype, progress=False,
                                         reuse_freed_memory=False)
                 trainer = Trainer(model, objective, None, settings, Path(out) / label.split()[0], DistInfo())
