@@ -98,11 +98,12 @@ def choose_route(attention_mask: Tensor, dropout: bool) -> str | None:
     """The fastest way to run a padded batch, as benchmarks/packed.py measured it: None (padded) or a route.
 
     attention_mask: (B, L); dropout: whether attention probabilities are dropped (training). The rule, from
-    MiniLM on an Intel Xeon (2 cores, float32; BENCHMARKS.md "Packed encoder"): below 10% padding the gathers
-    cost about what they save, so the batch stays padded; with gradients ``repad`` wins (2.2x at 71% padding,
-    1.2x at 32%; the loop's many small autograd nodes cost more than the padding they skip); without gradients
-    the loop wins once half the positions are padding (3.4x against 2.6x at 71%) and ``repad`` below that (1.24x
-    against 1.20x at 32%, 1.50x against 1.29x at 14%). On CUDA the varlen kernel, which has no dropout.
+    MiniLM on an Intel Xeon (2 cores; BENCHMARKS.md "Packed encoder (CPU)"): below 10% padding the gathers cost
+    about what they save, so the batch stays padded; with gradients ``repad`` wins (1.86x against the loop's
+    1.57x at 71% padding in float32, 2.52x against 2.08x under bf16 autocast; the loop's many small autograd
+    nodes cost more than the padding they skip); without gradients the loop wins once half the positions are
+    padding (3.01x against 2.34x at 71%) and ``repad`` below that (1.24x against 1.20x at 32%, 1.50x against
+    1.29x at 14%). On CUDA the varlen kernel, which has no dropout.
     """
     B, L = attention_mask.shape
     padding = 1.0 - int(attention_mask.sum()) / max(B * L, 1)
