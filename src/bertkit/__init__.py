@@ -17,6 +17,7 @@ _EXPORTS = {
     "BertForPreTraining": "bertkit.model",
     "load_pretrained": "bertkit.convert",
     "save_pretrained": "bertkit.convert",
+    "set_packing": "bertkit.model",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
