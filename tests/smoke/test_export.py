@@ -69,6 +69,16 @@ def test_export_runs_on_onnx_runtime_with_bertkits_outputs(cls, tmp_path, vocab_
     assert {p.name for p in tmp_path.iterdir() if p.name.startswith(".")} == set()  # no temporary left
 
 
+def test_export_small_vocab_and_one_token_type(tmp_path):
+    """A model from bertkit's own vocab trainer can be small, and have one token type."""
+    from bertkit.convert.onnx import export_onnx
+
+    torch.manual_seed(0)
+    model = BertModel(BertConfig(**{**CFG, "vocab_size": 99, "type_vocab_size": 1}))
+    report = export_onnx(model, tmp_path / "small.onnx")
+    assert report["max_abs_diff"] < 1e-4 and (tmp_path / "small.onnx").is_file()
+
+
 def test_export_bad_inputs(tmp_path, vocab_dir):
     d = _model_dir(tmp_path, BertModel, vocab_dir)
     assert_one_line_error(bertkit("export", "--onnx", d, tmp_path / "m.txt", check=False), "expected a .onnx")

@@ -146,11 +146,28 @@ def test_all_padding_row_stays_finite_in_bf16(packing):
     assert torch.isfinite(out.last_hidden_state).all() and torch.isfinite(out.pooler_output).all()
 
 
-def test_mask_bias_stays_finite_in_bf16():
-    """float32's lowest value rounds to -inf in bf16; the bias is the lowest value both dtypes hold."""
+def test_mask_bias_stays_finite_in_half_precision():
+    """float32's lowest value rounds to -inf in bf16 and fp16; the bias is finite in all three and still
+    sends exp() of a masked score to 0."""
     bias = mask_to_bias(torch.tensor([[1, 0]]), torch.float32)
     assert torch.isinf(torch.tensor(torch.finfo(torch.float32).min).to(torch.bfloat16))
-    assert torch.isfinite(bias.to(torch.bfloat16)).all() and bias.min() < -1e38
+    for dtype in (torch.float32, torch.bfloat16, torch.float16):
+        assert torch.isfinite(bias.to(dtype)).all()
+    assert torch.softmax(torch.tensor([3.0, 50.0]) + bias[0, 0, 0], -1)[1] == 0
+
+
+def test_qa_loss_is_the_same_packed_and_padded():
+    """The span loss covers real tokens only, so it does not depend on how the batch ran (dropout 0)."""
+    from bertkit.data.batch import Batch
+    from bertkit.tasks.qa import SpanObjective
+
+    ids, mask, types = _batch(lengths=(13, 6, 9, 4), seed=7)
+    batch = Batch(ids, mask, types, labels=torch.tensor([[1, 2], [0, 0], [3, 5], [2, 2]]))
+    model = _model(BertForQuestionAnswering, seed=8).train()
+    losses = {m: SpanObjective().loss_and_metrics(set_packing(model, m), batch)["span_loss"].item()
+              for m in ("padded", *ROUTES)}
+    assert losses["loop"] == pytest.approx(losses["padded"], rel=1e-6)
+    assert losses["repad"] == pytest.approx(losses["padded"], rel=1e-6)
 
 
 def test_route_rule():
@@ -159,12 +176,12 @@ def test_route_rule():
         return (torch.arange(L)[None] < torch.tensor(lengths)[:, None]).long()
     little, half, most = mask([100, 95]), mask([100, 60, 60, 40]), mask([100, 10, 10, 10])
     with torch.no_grad():
-        assert choose_route(little, dropout=False) is None  # 2.5% padding: stays padded
-        assert choose_route(half, dropout=False) == "repad"  # 35% padding, inference
-        assert choose_route(most, dropout=False) == "loop"  # 67% padding, inference
+        assert choose_route(little, torch.float32, dropout=False) is None  # 2.5% padding: stays padded
+        assert choose_route(half, torch.float32, dropout=False) == "repad"  # 35% padding, inference
+        assert choose_route(most, torch.bfloat16, dropout=False) == "loop"  # 67% padding, inference
     with torch.enable_grad():
-        assert choose_route(most, dropout=True) == "repad"  # training
-        assert choose_route(little, dropout=True) is None
+        assert choose_route(most, torch.float32, dropout=True) == "repad"  # training
+        assert choose_route(little, torch.float32, dropout=True) is None
 
 
 def test_auto_packs_only_with_enough_padding():

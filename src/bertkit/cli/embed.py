@@ -85,7 +85,7 @@ def run(args) -> int:
         if opts.max_length > cfg.max_position_embeddings:
             raise BertkitError(f"--max-length {opts.max_length} exceeds the model's "
                                f"max_position_embeddings {cfg.max_position_embeddings}")
-        bar = _progress(n if info.is_main else 0)
+        bar = _progress(n, enabled=info.is_main)
         t0 = time.perf_counter()
         blocks = embed_texts(model, tok, read_lines(args.input), opts, part=(info.rank, info.world_size))
         _write_rows(args.output, n, cfg.hidden_size, blocks, info, bar)
@@ -135,7 +135,8 @@ def _write_rows(path: Path, n: int, width: int, blocks, info, bar) -> None:
             raise BertkitError(f"{path}: the processes wrote {total} of {n} rows")
 
 
-def _progress(total: int):
+def _progress(total: int, enabled: bool = True):
     from tqdm import tqdm
 
-    return tqdm(total=total, unit="line", disable=not sys.stderr.isatty(), file=sys.stderr, dynamic_ncols=True)
+    return tqdm(total=total, unit="line", disable=not (enabled and sys.stderr.isatty()), file=sys.stderr,
+                dynamic_ncols=True)

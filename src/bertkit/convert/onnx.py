@@ -45,11 +45,12 @@ def _example(model: nn.Module, batch: int, length: int, seed: int) -> tuple[torc
     """(input_ids, attention_mask, token_type_ids) with the last row padded to half its length."""
     g = torch.Generator().manual_seed(seed)
     shape = (batch, 3, length) if isinstance(model, BertForMultipleChoice) else (batch, length)
-    ids = torch.randint(1000, min(model.config.vocab_size, 2000), shape, generator=g)
+    V = model.config.vocab_size
+    ids = torch.randint(min(1000, V // 2), min(V, 2000), shape, generator=g)
     mask = torch.ones_like(ids)
     mask[-1, ..., length // 2:] = 0
     types = torch.zeros_like(ids)
-    types[..., length // 3:] = 1
+    types[..., length // 3:] = min(1, model.config.type_vocab_size - 1)
     return ids * mask, mask, types * mask
 
 
@@ -63,8 +64,9 @@ def output_names(model: nn.Module) -> tuple[str, ...]:
 
 
 def export_onnx(model: nn.Module, path: str | os.PathLike, *, opset: int = 18, atol: float = 1e-4) -> dict:
-    """Write ``model`` to ``path`` as ONNX and check it with ONNX Runtime; returns a report (outputs, the largest
-    difference to the model, the file size). Nothing is left at ``path`` unless the check passed."""
+    """Write ``model`` to ``path`` as ONNX and check it with onnx's reference evaluator; returns a report (outputs,
+    the largest difference to the model, the file size). Nothing is left at ``path`` unless the check passed.
+    The model itself is made float32, eval and padded (``set_packing``) in place: export a copy to keep it."""
     missing = [m for m in ("onnx", "onnxscript") if importlib.util.find_spec(m) is None]  # onnxscript: the exporter's
     if missing:
         raise BertkitError(f"ONNX export needs the onnx extra ({', '.join(missing)} missing): "

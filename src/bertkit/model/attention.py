@@ -78,15 +78,22 @@ def _varlen(q: Tensor, k: Tensor, v: Tensor, meta: Packed, num_heads: int, p: fl
 
     if p > 0.0:
         raise ValueError("the varlen attention route has no attention-probability dropout; use 'loop' or 'repad'")
+    if q.dtype not in HALF:
+        raise ValueError(f"the varlen attention route (flash attention) runs in float16 or bfloat16, not {q.dtype}; "
+                         "use 'loop' or 'repad'")
     T, H = q.shape
     q, k, v = (t.view(T, num_heads, H // num_heads) for t in (q, k, v))  # (T, H) -> (T, h, d)
     y = varlen_attn(q, k, v, meta.cu_seqlens, meta.cu_seqlens, meta.max_len, meta.max_len)
     return y.reshape(T, H)
 
 
+HALF = (torch.float16, torch.bfloat16)  # the dtypes flash attention (the varlen route) runs in
+
+
 def varlen_available(device: torch.device) -> bool:
-    """Whether the ``varlen`` route can run on ``device`` (CUDA and a PyTorch that ships the kernel)."""
-    if device.type != "cuda":
+    """Whether the ``varlen`` route can run on ``device``: a CUDA GPU of compute capability 8.0 or newer (flash
+    attention's requirement) and a PyTorch that ships the kernel."""
+    if device.type != "cuda" or torch.cuda.get_device_capability(device) < (8, 0):
         return False
     try:
         return importlib.util.find_spec("torch.nn.attention.varlen") is not None
@@ -94,23 +101,25 @@ def varlen_available(device: torch.device) -> bool:
         return False
 
 
-def choose_route(attention_mask: Tensor, dropout: bool) -> str | None:
+def choose_route(attention_mask: Tensor, dtype: torch.dtype, dropout: bool) -> str | None:
     """The fastest way to run a padded batch, as benchmarks/packed.py measured it: None (padded) or a route.
 
-    attention_mask: (B, L); dropout: whether attention probabilities are dropped (training). The rule, from
+    attention_mask: (B, L); dtype: the compute dtype (the autocast dtype if on); dropout: whether attention
+    probabilities are dropped (training). The rule, from
     MiniLM on an Intel Xeon (2 cores; BENCHMARKS.md "Packed encoder (CPU)"): below 10% padding the gathers cost
     about what they save, so the batch stays padded; with gradients ``repad`` wins (1.86x against the loop's
     1.57x at 71% padding in float32, 2.52x against 2.08x under bf16 autocast; the loop's many small autograd
     nodes cost more than the padding they skip); without gradients the loop wins once half the positions are
     padding (3.01x against 2.34x at 71%) and ``repad`` below that (1.24x against 1.20x at 32%, 1.50x against
-    1.29x at 14%). On CUDA the varlen kernel, which has no dropout.
+    1.29x at 14%). On CUDA the varlen kernel where it can run (half precision, no dropout), else ``repad``.
     """
     B, L = attention_mask.shape
     padding = 1.0 - int(attention_mask.sum()) / max(B * L, 1)
     if padding < 0.1:
         return None
     if attention_mask.device.type == "cuda":
-        return "varlen" if not dropout and varlen_available(attention_mask.device) else "repad"
+        fits = dtype in HALF and not dropout and varlen_available(attention_mask.device)
+        return "varlen" if fits else "repad"
     if torch.is_grad_enabled():
         return "repad"
     return "loop" if padding >= 0.5 else "repad"

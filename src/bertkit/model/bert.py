@@ -182,7 +182,10 @@ class BertModel(nn.Module):
             return None
         if self.packing != "auto":
             return self.packing
-        return choose_route(attention_mask, self.training and self.config.attention_probs_dropout_prob > 0)
+        kind = attention_mask.device.type
+        dtype = (torch.get_autocast_dtype(kind) if torch.is_autocast_enabled(kind)
+                 else self.embeddings.norm.weight.dtype)
+        return choose_route(attention_mask, dtype, self.training and self.config.attention_probs_dropout_prob > 0)
 
 
 def set_packing(model: nn.Module, mode: str) -> nn.Module:

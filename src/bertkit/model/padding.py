@@ -20,10 +20,10 @@ from bertkit.config import ATTENTION_ROUTES
 
 
 def mask_bias_value(dtype: torch.dtype) -> float:
-    """The additive bias of a masked position: the lowest finite value that stays finite once cast to bf16
-    or to ``dtype`` (float32's own minimum rounds to -inf in bf16 under autocast, and an all-pad row of -inf
-    turns into NaN)."""
-    return max(torch.finfo(dtype).min, torch.finfo(torch.bfloat16).min)
+    """The additive bias of a masked position: the lowest value that stays finite in ``dtype`` and once cast to
+    float16 or bf16 under autocast (float32's own minimum rounds to -inf there, and an all-pad row of -inf turns
+    into NaN). -65504 still sends exp() of a masked score to exactly 0 in every dtype, as float32's minimum does."""
+    return max(torch.finfo(dtype).min, torch.finfo(torch.float16).min)
 
 
 def mask_to_bias(attention_mask: Tensor | None, dtype: torch.dtype) -> Tensor | None:

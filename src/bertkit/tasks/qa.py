@@ -14,8 +14,10 @@ from bertkit.data.batch import Batch
 
 
 class SpanObjective:
-    """(CE(start) + CE(end)) / 2 per window, as HF; positions (B, 2) of the answer's first and last token, (0, 0)
-    (the [CLS]) for a window that does not hold the answer."""
+    """(CE(start) + CE(end)) / 2 per window, as HF, but over the window's real tokens only: HF's softmax also
+    covers the padding, so a window's loss there depends on the batch it is padded in, and on whether the
+    batch ran packed (pad positions are zeros then). Positions (B, 2) of the answer's first and last token,
+    (0, 0) (the [CLS]) for a window that does not hold the answer."""
 
     LOSSES = ("span_loss",)
     COUNTS = {"span_loss": "windows", "start_accuracy": "windows", "end_accuracy": "windows"}
@@ -25,7 +27,8 @@ class SpanObjective:
 
     def loss_and_metrics(self, model: nn.Module, batch: Batch) -> dict[str, Tensor]:
         out = model(batch.input_ids, batch.attention_mask, batch.token_type_ids)
-        start, end = out.start_logits.float(), out.end_logits.float()  # (B, L) each
+        pad = ~batch.attention_mask.bool()  # (B, L): padding takes no probability (HF's loss counts it)
+        start, end = (t.float().masked_fill(pad, -1e9) for t in (out.start_logits, out.end_logits))  # (B, L)
         s_gold, e_gold = batch.labels[:, 0], batch.labels[:, 1]
         loss = (F.cross_entropy(start, s_gold, reduction="sum") + F.cross_entropy(end, e_gold, reduction="sum")) / 2
         return {"span_loss": loss, "start_accuracy": (start.detach().argmax(-1) == s_gold).sum(),

@@ -102,7 +102,8 @@ def _time(fn, repeats: int) -> float:
 
 def _route_of(model: torch.nn.Module, batch: Batch, grad: bool) -> str:
     with torch.set_grad_enabled(grad):
-        route = choose_route(batch.attention_mask, grad and model.config.attention_probs_dropout_prob > 0)
+        dtype = next(model.parameters()).dtype
+        route = choose_route(batch.attention_mask, dtype, grad and model.config.attention_probs_dropout_prob > 0)
     return route or "padded"
 
 
