@@ -157,7 +157,7 @@ class BertModel(nn.Module):
             token_type_ids = torch.zeros_like(input_ids)
         if position_ids is None:
             position_ids = torch.arange(L, device=input_ids.device)[None, :]  # (1, L)
-        route = self._route(attention_mask)
+        route = self.route(attention_mask)
         if route is not None:  # packed: (B, L) -> (T,) before the embeddings, (T, H) -> (B, L, H) at the end
             meta = Packed.from_mask(attention_mask, route, self.embeddings.norm.weight.dtype)
             x = self.embeddings(meta.gather(input_ids), meta.gather(token_type_ids),
@@ -176,8 +176,9 @@ class BertModel(nn.Module):
         pooled = self.pooler(x) if self.pooler is not None else None
         return EncoderOutput(x, pooled, tuple(hidden) if hidden is not None else None)
 
-    def _route(self, attention_mask: Tensor | None) -> str | None:
-        """The packed route for this batch, or None for the padded path."""
+    def route(self, attention_mask: Tensor | None) -> str | None:
+        """The packed route :meth:`forward` takes for this (B, L) mask in the current mode, grad and autocast
+        state, or None for the padded path."""
         if attention_mask is None or self.packing == "padded":
             return None
         if self.packing != "auto":

@@ -27,7 +27,6 @@ import torch.nn.functional as F
 from bertkit.config import BertConfig
 from bertkit.data.batch import Batch, pad_ids
 from bertkit.model import BertForPreTraining, BertForSequenceClassification, BertModel
-from bertkit.model.attention import choose_route
 from bertkit.train.dist import DistInfo
 from bertkit.train.loop import LoopSettings, Objective, Trainer
 
@@ -100,11 +99,11 @@ def _time(fn, repeats: int) -> float:
     return best
 
 
-def _route_of(model: torch.nn.Module, batch: Batch, grad: bool) -> str:
-    with torch.set_grad_enabled(grad):
-        dtype = next(model.parameters()).dtype
-        route = choose_route(batch.attention_mask, dtype, grad and model.config.attention_probs_dropout_prob > 0)
-    return route or "padded"
+def _route_of(model: torch.nn.Module, batch: Batch, dtype: torch.dtype, grad: bool) -> str:
+    """The route the model's encoder took for ``batch`` in its current mode, under the run's grad and dtype."""
+    encoder = next(m for m in model.modules() if isinstance(m, BertModel))
+    with torch.set_grad_enabled(grad), _autocast(dtype):
+        return encoder.route(batch.attention_mask) or "padded"
 
 
 def _padding(batches: list[Batch]) -> float:
@@ -112,6 +111,7 @@ def _padding(batches: list[Batch]) -> float:
 
 
 def _autocast(dtype: torch.dtype):
+    """The training steps' autocast (the loop's): none in float32."""
     return torch.autocast("cpu", dtype=dtype) if dtype != torch.float32 else contextlib.nullcontext()
 
 
@@ -146,7 +146,7 @@ def run_bench(config: BertConfig, dtypes: list[torch.dtype], classify: Objective
             t = _time(lambda: [enc(b.input_ids, b.attention_mask, b.token_type_ids) for b in embed_batches], repeats)
         flops = model_flops(config, lengths, 1)
         rows.append(BenchRow("embed (inference)", name, float(lengths.sum()) / t, flops / t / peak,
-                             _padding(embed_batches), _route_of(enc, embed_batches[-1], False)))
+                             _padding(embed_batches), _route_of(enc, embed_batches[-1], dtype, False)))
         with tempfile.TemporaryDirectory() as out:
             for label, model, objective, batches, lens, m in (
                 ("fine-tune step", BertForSequenceClassification(config), classify, ft_batches,
@@ -158,7 +158,7 @@ def run_bench(config: BertConfig, dtypes: list[torch.dtype], classify: Objective
                 trainer = Trainer(model, objective, None, settings, Path(out) / label.split()[0], DistInfo())
                 t = _time(lambda: [trainer.train_step([b]) for b in batches], repeats)
                 rows.append(BenchRow(label, name, float(lens.sum()) / t, model_flops(config, lens, 3, m) / t / peak,
-                                     _padding(batches), _route_of(model, batches[0], True)))
+                                     _padding(batches), _route_of(model, batches[0], dtype, True)))
     return {"config": {k: getattr(config, k) for k in ("hidden_size", "num_hidden_layers", "num_attention_heads",
                                                         "intermediate_size", "vocab_size")},
             "max_len": max_len, "threads": torch.get_num_threads(), "matmul_gflops": peaks,
