@@ -15,11 +15,12 @@ from __future__ import annotations
 import gc
 import re
 from contextlib import contextmanager
+from typing import Iterator
 from itertools import accumulate, chain, repeat
 from operator import add
 
 from bertkit.tokenizer.basic import BasicTokenizer, is_removed
-from bertkit.tokenizer.pretokenize import ASCII_WORD_RE, PY_CHUNK_RE, chunk_starts, is_plain_ascii, split_chunks
+from bertkit.tokenizer.pretokenize import ASCII_PUNCT, ASCII_WORD_RE, PY_CHUNK_RE, chunk_starts, split_chunks
 from bertkit.tokenizer.wordpiece import PREFIX, WordPiece
 from bertkit.utils.errors import BertkitError
 
@@ -83,7 +84,7 @@ class ChunkEngine:
         self._empty: set[str] = set()  # chunks without tokens (they break the end-increment trick)
         self._words: dict[str, tuple[tuple[int, int, int], ...]] = {}  # word -> wordpieces
         self._word_ids: dict[str, tuple[int, ...]] = {}  # word -> their ids
-        self._word_flat: dict[str, tuple[int, ...]] = {}  # one-word ASCII chunk, lower-cased -> flat entry
+        self._word_flat: dict[str, tuple[int, ...]] = {}  # ASCII word -> its flat entry as a chunk of its own
         # the ASCII shortcut needs the default pipeline (no never_split, basic tokenization on)
         self._plain_ascii = config.do_basic_tokenize and not self.never_split
         self._lowercase = self._basic.lowercase
@@ -92,6 +93,9 @@ class ChunkEngine:
         for i in self.all_special_ids:
             self._starts_word[i] = 1
         self._special_first = "[" if self._special_chars == {"["} else ""
+        # each ASCII punctuation character is a word of its own, of one token (itself, or the unknown token)
+        self._punct_id = {c: self._wordpiece.split_ids(c)[0] for c in ASCII_PUNCT}
+        self._punct_runs: dict[str, tuple[int, ...]] = {"": ()}
 
     def _chunk_pieces(self, chunk: str) -> list[tuple[int, int, int]]:
         """Exact pipeline for one whitespace-free chunk: ``[(id, start, end)]`` in chunk characters, where
@@ -143,36 +147,43 @@ class ChunkEngine:
         # _sequence).
         step = len(chunk) + 1
         flat: list[int] = []
-        if self._plain_ascii and is_plain_ascii(chunk) and self._special_first not in chunk:
+        if self._plain_ascii and chunk.isascii() and chunk.isprintable() and self._special_first not in chunk:
             # ASCII without control characters: lower-casing is str.lower, NFD changes nothing, and every
             # character that is not a letter or digit is punctuation
             text = chunk.lower() if self._lowercase else chunk
-            words = self._words
-            if text.isalnum():  # one word: the common case, without the regex; "The" shares "the"'s entry
-                f = self._word_flat.get(text)
-                if f is None:
-                    pieces = words.get(text)
-                    if pieces is None:
-                        pieces = self._split_word(text)
-                    first = 1
-                    for tid, a, b in pieces:
-                        flat += (tid, first, 0, a, b)
-                        first = 0
-                    flat[-3] = step
-                    f = self._word_flat[text] = tuple(flat)
+            if text.isalnum():  # one word: the common case; "The" shares "the"'s entry
+                f = self._word_flat.get(text) or self._new_word_flat(text)
                 self._flat[chunk] = f
                 t = self._ids[chunk] = f[0::5]
                 return t, f
-            for m in ASCII_WORD_RE.finditer(text):
-                w = m.group()
-                pieces = words.get(w)
-                if pieces is None:
-                    pieces = self._split_word(w)
-                base = m.start()
-                first = 1
-                for tid, a, b in pieces:
-                    flat += (tid, first, 0, base + a, base + b)
-                    first = 0
+            core = text.strip(ASCII_PUNCT)
+            if core.isalnum():  # one word with punctuation around it, as in _fill_ids
+                i = text.find(core)
+                j = i + len(core)
+                pid = self._punct_id
+                for k in range(i):
+                    flat += (pid[text[k]], 1, 0, k, k + 1)
+                w = self._word_flat.get(core) or self._new_word_flat(core)
+                if i:
+                    for k in range(0, len(w), 5):
+                        flat += (w[k], w[k + 1], 0, w[k + 3] + i, w[k + 4] + i)
+                else:
+                    flat += w
+                    flat[-3] = 0
+                for k in range(j, len(text)):
+                    flat += (pid[text[k]], 1, 0, k, k + 1)
+            else:
+                words = self._words
+                for m in ASCII_WORD_RE.finditer(text):
+                    w = m.group()
+                    pieces = words.get(w)
+                    if pieces is None:
+                        pieces = self._split_word(w)
+                    base = m.start()
+                    first = 1
+                    for tid, a, b in pieces:
+                        flat += (tid, first, 0, base + a, base + b)
+                        first = 0
         else:
             for tid, start, end in self._chunk_pieces(chunk):
                 if start < 0:
@@ -187,26 +198,57 @@ class ChunkEngine:
             self._empty.add(chunk)
         return t, f
 
+    def _new_word_flat(self, word: str) -> tuple[int, ...]:
+        """The flat entries of ``word`` alone as a chunk (its last token carries len(word) + 1)."""
+        flat: list[int] = []
+        first = 1
+        for tid, a, b in self._wordpiece.split(word):
+            flat += (tid, first, 0, a, b)
+            first = 0
+        flat[-3] = len(word) + 1
+        f = self._word_flat[word] = tuple(flat)
+        return f
+
     def _fill_ids(self, chunk: str) -> tuple[int, ...]:
-        if self._plain_ascii and is_plain_ascii(chunk) and self._special_first not in chunk:
-            # ids only (no offsets wanted yet): the ASCII shortcut of _fill with a word -> ids cache
+        # A first sighting when only ids are wanted (no offsets): the cost of a cold run is mostly here, so the
+        # ASCII shortcut of _fill is written out, with a word -> ids cache shared by every chunk holding the word
+        if self._plain_ascii and chunk.isascii() and chunk.isprintable() and self._special_first not in chunk:
             text = chunk.lower() if self._lowercase else chunk
             word_ids = self._word_ids
             if text.isalnum():
                 t = word_ids.get(text)
                 if t is None:
-                    t = word_ids[text] = tuple([p[0] for p in self._split_word(text)])
+                    t = word_ids[text] = self._wordpiece.split_ids(text)
             else:
-                out: list[int] = []
-                for w in ASCII_WORD_RE.findall(text):
-                    got = word_ids.get(w)
-                    if got is None:
-                        got = word_ids[w] = tuple([p[0] for p in self._split_word(w)])
-                    out += got
-                t = tuple(out)
+                # printable ASCII: every character but letters and digits is a one-character word; most such
+                # chunks are one word with punctuation around it ("(1998),"), cut with C-level strips
+                core = text.strip(ASCII_PUNCT)
+                if core.isalnum():
+                    i = text.find(core)
+                    runs = self._punct_runs  # a run of punctuation -> its ids
+                    head = runs.get(text[:i])
+                    if head is None:
+                        head = self._punct_run(text[:i])
+                    tail = runs.get(text[i + len(core):])
+                    if tail is None:
+                        tail = self._punct_run(text[i + len(core):])
+                    t = head + (word_ids.get(core) or self._new_word_ids(core)) + tail
+                else:
+                    out: list[int] = []
+                    for w in ASCII_WORD_RE.findall(text):
+                        out += word_ids.get(w) or self._new_word_ids(w)
+                    t = tuple(out)
             self._ids[chunk] = t
             return t
         return self._fill(chunk)[0]
+
+    def _punct_run(self, run: str) -> tuple[int, ...]:
+        t = self._punct_runs[run] = tuple([self._punct_id[c] for c in run])
+        return t
+
+    def _new_word_ids(self, word: str) -> tuple[int, ...]:
+        t = self._word_ids[word] = self._wordpiece.split_ids(word)
+        return t
 
     def _fill_flat(self, chunk: str) -> tuple[int, ...]:
         return self._fill(chunk)[1]
@@ -224,35 +266,43 @@ class ChunkEngine:
     def _check_cache(self) -> None:
         if len(self._ids) > self.cache_size or len(self._flat) > self.cache_size:
             self._ids.clear(), self._flat.clear(), self._empty.clear(), self._words.clear(), self._word_ids.clear()
-            self._word_flat.clear()
+            self._word_flat.clear(), self._punct_runs.clear()
+            self._punct_runs[""] = ()
+
+    def _id_stream(self, text: str) -> Iterator[int]:
+        """The ids of ``text`` (no special tokens), as an iterator over cached tuples."""
+        return chain.from_iterable(map(self._ids.__getitem__, self._chunks(text)))
 
     def _ids_of(self, text: str) -> list[int]:
         if not isinstance(text, str):
             raise BertkitError(f"expected a str to tokenize, got {type(text).__name__}")
         self._check_cache()
-        return list(chain.from_iterable(map(self._ids.__getitem__, self._chunks(text))))
+        return list(self._id_stream(text))
 
     def _sequence(self, text: str, offsets: bool):
-        """ids, word ids, offsets (or None) of one text, without special tokens."""
+        """ids, word ids, offsets (or None) of one text, without special tokens. Word ids are None where they
+        follow from the ids (see :class:`~bertkit.tokenizer.encoding.Encoding`)."""
         if not isinstance(text, str):
             raise BertkitError(f"expected a str to tokenize, got {type(text).__name__}")
         self._check_cache()
         chunks = self._chunks(text)
         if not offsets and self._plain_ascii:
-            # with basic tokenization a word starts at every token but a "##" continuation: no need for the
-            # flat entries (five times longer) to get word ids
-            ids = list(chain.from_iterable(map(self._ids.__getitem__, chunks)))
-            words = list(accumulate(map(self._starts_word.__getitem__, ids), initial=-1))
-            del words[0]
-            return ids, words, None
+            # no need for the flat entries (five times longer) when only the ids are wanted
+            return list(chain.from_iterable(map(self._ids.__getitem__, chunks))), None, None
+        n = len(chunks)
+        regular = n and len(text) == sum(map(len, chunks)) + n - 1  # one space between chunks, none around
         flat = list(chain.from_iterable(map(self._flat.__getitem__, chunks)))
         ids = flat[0::5]
-        words = list(accumulate(flat[1::5], initial=-1))
-        del words[0]
+        if self._plain_ascii:
+            # with basic tokenization a word starts at every token but a "##" continuation: the Encoding derives
+            # word ids from the ids if asked
+            words = None
+        else:
+            words = list(accumulate(flat[1::5], initial=-1))
+            del words[0]
         if not offsets:
             return ids, words, None
-        n = len(chunks)
-        if n and len(text) == sum(map(len, chunks)) + n - 1 and (not self._empty or self._empty.isdisjoint(chunks)):
+        if regular and (not self._empty or self._empty.isdisjoint(chunks)):
             # one separator between chunks and none around them: a chunk starts where the one before ended + 1
             bases = list(accumulate(flat[2::5], initial=0))
         else:

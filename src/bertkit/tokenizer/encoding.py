@@ -10,33 +10,124 @@ A budget of zero empties both sequences whatever the strategy.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from itertools import accumulate
 
 from bertkit.utils.errors import BertkitError
 
 STRATEGIES = ("longest_first", "only_first", "only_second")
 
 
-@dataclass
 class Encoding:
     """One encoded input, every list of the same length (tokens, padding included).
 
     ``word_ids`` index the pre-tokenised word within its own sequence (None for special tokens and padding);
     ``sequence_ids`` are 0/1 for the first/second text (None likewise); ``offsets`` (only when asked for) are
     character spans into the original string of the token's sequence, ``(0, 0)`` for specials and padding.
+
+    ``input_ids``, ``token_type_ids``, ``attention_mask`` and ``offsets`` are built with the encoding, as
+    ``BertTokenizerFast`` returns them. ``special_tokens_mask``, ``sequence_ids``, ``word_ids`` and ``tokens``
+    follow from the ids and the layout (runs of special tokens, first sequence, second sequence, padding), and
+    are built on first access: most callers never read them, and building them was half the cost of encoding.
     """
 
-    input_ids: list[int]
-    token_type_ids: list[int]
-    attention_mask: list[int]
-    special_tokens_mask: list[int]
-    word_ids: list[int | None]
-    sequence_ids: list[int | None]
-    offsets: list[tuple[int, int]] | None
-    tokens: list[str]
+    __slots__ = ("input_ids", "token_type_ids", "attention_mask", "offsets", "_runs", "_itos", "_starts",
+                 "_derived")
+    FIELDS = ("input_ids", "token_type_ids", "attention_mask", "special_tokens_mask", "word_ids", "sequence_ids",
+              "offsets", "tokens")
+
+    def __init__(self, input_ids: list[int], token_type_ids: list[int], attention_mask: list[int],
+                 offsets: list[tuple[int, int]] | None, runs: list[tuple[int | None, int, list[int] | None]],
+                 itos: list[str], starts: list[int]):
+        """``runs``: ``(sequence id or None, length, word ids or None)`` in token order, None marking special
+        tokens and padding; word ids None means "from the ids": a word starts at every token whose
+        ``starts[id]`` is 1. ``itos``: id -> token string."""
+        self.input_ids = input_ids
+        self.token_type_ids = token_type_ids
+        self.attention_mask = attention_mask
+        self.offsets = offsets
+        self._runs = runs
+        self._itos = itos
+        self._starts = starts
+        self._derived: dict | None = None
 
     def __len__(self) -> int:
         return len(self.input_ids)
+
+    def _get(self, name: str):
+        d = self._derived
+        if d is None:
+            d = self._derived = {}
+        got = d.get(name)
+        if got is None:
+            got = d[name] = getattr(self, "_build_" + name)()
+        return got
+
+    def _build_special_tokens_mask(self) -> list[int]:
+        out: list[int] = []
+        for seq, n, _ in self._runs:
+            out += [1 if seq is None else 0] * n
+        return out
+
+    def _build_sequence_ids(self) -> list[int | None]:
+        out: list[int | None] = []
+        for seq, n, _ in self._runs:
+            out += [seq] * n
+        return out
+
+    def _build_word_ids(self) -> list[int | None]:
+        out: list[int | None] = []
+        pos = 0
+        for seq, n, words in self._runs:
+            if seq is None:
+                out += [None] * n
+            elif words is not None:
+                out += words
+            else:
+                w = list(accumulate(map(self._starts.__getitem__, self.input_ids[pos:pos + n]), initial=-1))
+                del w[0]
+                out += w
+            pos += n
+        return out
+
+    def _build_tokens(self) -> list[str]:
+        return list(map(self._itos.__getitem__, self.input_ids))
+
+    @property
+    def special_tokens_mask(self) -> list[int]:
+        """1 for the special tokens added around the text(s) and for padding, else 0."""
+        return self._get("special_tokens_mask")
+
+    @property
+    def sequence_ids(self) -> list[int | None]:
+        return self._get("sequence_ids")
+
+    @property
+    def word_ids(self) -> list[int | None]:
+        return self._get("word_ids")
+
+    @property
+    def tokens(self) -> list[str]:
+        return self._get("tokens")
+
+    def pad(self, n: int, pad_id: int) -> None:
+        """Append ``n`` padding tokens."""
+        if n <= 0:
+            return
+        self.input_ids += [pad_id] * n
+        self.token_type_ids += [0] * n
+        self.attention_mask += [0] * n
+        if self.offsets is not None:
+            self.offsets += [(0, 0)] * n
+        self._runs.append((None, n, None))
+        self._derived = None
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, Encoding):
+            return NotImplemented
+        return all(getattr(self, f) == getattr(other, f) for f in self.FIELDS)
+
+    def __repr__(self) -> str:
+        return "Encoding(" + ", ".join(f"{f}={getattr(self, f)!r}" for f in self.FIELDS) + ")"
 
 
 def normalize_truncation(truncation: bool | str | None, max_length: int | None) -> str | None:

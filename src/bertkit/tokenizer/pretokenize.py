@@ -30,11 +30,13 @@ _WS_CLASS = "".join(sorted(WHITESPACE)).replace("\\", "\\\\")
 CHUNK_RE = re.compile(f"[^{_WS_CLASS}]+")  # a chunk under BERT's (Rust's) whitespace
 PY_CHUNK_RE = re.compile(r"\S+")  # a chunk under str.split(): the same where no SPLIT_MISMATCH char occurs
 ASCII_WORD_RE = re.compile(r"[A-Za-z0-9]+|[^A-Za-z0-9]")  # in printable ASCII, the rest is punctuation
+ASCII_PUNCT = "".join(c for c in map(chr, range(33, 127)) if not c.isalnum())  # BERT's punctuation in ASCII
 
 
 def needs_exact_split(text: str) -> bool:
     """True when ``str.split()`` would cut ``text`` differently from BERT (a SPLIT_MISMATCH character occurs)."""
-    return any(c in text for c in SPLIT_MISMATCH)
+    # every SPLIT_MISMATCH character is a control character: a printable text (one C pass) holds none
+    return not text.isprintable() and any(c in text for c in SPLIT_MISMATCH)
 
 
 def split_chunks(text: str) -> list[str]:

@@ -35,13 +35,15 @@ class WordPiece:
             if body:
                 table[body] = tid
 
-    def split(self, word: str) -> list[tuple[int, int, int]]:
-        """Return the pieces of ``word`` as ``(id, start, end)``; one unknown piece if it cannot be split."""
-        n = len(word)
-        if n > self.max_input_chars_per_word:
-            return [(self.unk_id, 0, n)]
+    def _match(self, word: str) -> tuple[list[int], list[int]] | None:
+        """Greedy longest match: the pieces' ids and end indices, or None when a part matches no piece."""
         table = self._first
-        pieces: list[tuple[int, int, int]] = []
+        n = len(word)
+        tid = table.get(word)
+        if tid is not None and tid >= 0:  # the whole word is a token: the longest match at once
+            return [tid], [n]
+        ids: list[int] = []
+        ends: list[int] = []
         start = 0
         while start < n:
             best = -1
@@ -54,8 +56,23 @@ class WordPiece:
                     best, best_end = tid, end
                 end += 1
             if best < 0:
-                return [(self.unk_id, 0, n)]
-            pieces.append((best, start, best_end))
+                return None
+            ids.append(best)
+            ends.append(best_end)
             start = best_end
             table = self._cont
-        return pieces
+        return ids, ends
+
+    def split(self, word: str) -> list[tuple[int, int, int]]:
+        """Return the pieces of ``word`` as ``(id, start, end)``; one unknown piece if it cannot be split."""
+        n = len(word)
+        got = self._match(word) if n <= self.max_input_chars_per_word else None
+        if got is None:
+            return [(self.unk_id, 0, n)]
+        ids, ends = got
+        return list(zip(ids, [0, *ends[:-1]], ends))
+
+    def split_ids(self, word: str) -> tuple[int, ...]:
+        """The ids of :meth:`split` alone."""
+        got = self._match(word) if len(word) <= self.max_input_chars_per_word else None
+        return (self.unk_id,) if got is None else tuple(got[0])
