@@ -258,7 +258,8 @@ def test_padding(tiny):
 
 def test_padding_matches_fast(uncased, fast_uncased):
     texts = ["short", "a somewhat longer sentence here", "mid length text"]
-    for kw in [dict(padding=True), dict(padding="max_length", max_length=16),
+    for kw in [dict(padding=True), dict(padding="max_length", max_length=16), dict(padding="max_length", max_length=4),
+               dict(padding=True, max_length=4), dict(max_length=4),
                dict(padding="longest", pad_to_multiple_of=8), dict(padding=True, truncation=True, max_length=5)]:
         want = fast_uncased(texts, return_special_tokens_mask=True, **kw)
         got = uncased.encode_batch(texts, **kw)
@@ -266,6 +267,34 @@ def test_padding_matches_fast(uncased, fast_uncased):
         assert [e.attention_mask for e in got] == want["attention_mask"]
         assert [e.special_tokens_mask for e in got] == want["special_tokens_mask"]
         assert [e.word_ids for e in got] == [want.word_ids(i) for i in range(len(texts))]
+
+
+def test_encoding_fields_are_a_snapshot(uncased):
+    """Derived fields are built on first read, but describe the encoding as made: editing the ids afterwards (an
+    MLM collator masking in place) moves nothing; padding after a read extends what was read; pickles carry
+    fields, not the tokenizer's tables; the keyword constructor of every field still works."""
+    import copy
+    import pickle
+
+    e = uncased.encode("unaffable hello")
+    want_words, want_tokens = [None, 0, 0, 0, 1, None], ["[CLS]", "una", "##ffa", "##ble", "hello", "[SEP]"]
+    e.input_ids[2] = uncased.mask_token_id
+    del e.input_ids[4:]
+    assert e.word_ids == want_words and e.tokens == want_tokens and len(e.sequence_ids) == 6
+    e = uncased.encode("unaffable hello")
+    assert e.word_ids == want_words
+    [e2] = uncased.encode_batch(["unaffable hello"], padding="max_length", max_length=8)
+    assert e2.word_ids == want_words + [None, None] and e2.tokens == want_tokens + ["[PAD]"] * 2
+    uncased._pad([e], "max_length", 8, None)  # padding after the fields were read extends them
+    assert e == e2 and e.special_tokens_mask == [1, 0, 0, 0, 0, 1, 1, 1]
+    for proto in range(pickle.HIGHEST_PROTOCOL + 1):
+        blob = pickle.dumps(e, protocol=proto)
+        assert len(blob) < 2000 and pickle.loads(blob) == e
+    assert copy.deepcopy(e) == e
+    made = Encoding(input_ids=[1, 2], token_type_ids=[0, 0], attention_mask=[1, 1], special_tokens_mask=[1, 1],
+                    word_ids=[None, None], sequence_ids=[None, None], offsets=None, tokens=["a", "b"])
+    made.word_ids = [0, 0]
+    assert made.word_ids == [0, 0] and made.tokens == ["a", "b"]
 
 
 def test_encode_batch_errors(tiny):

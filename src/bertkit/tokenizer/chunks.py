@@ -15,7 +15,6 @@ from __future__ import annotations
 import gc
 import re
 from contextlib import contextmanager
-from typing import Iterator
 from itertools import accumulate, chain, repeat
 from operator import add
 
@@ -269,15 +268,11 @@ class ChunkEngine:
             self._word_flat.clear(), self._punct_runs.clear()
             self._punct_runs[""] = ()
 
-    def _id_stream(self, text: str) -> Iterator[int]:
-        """The ids of ``text`` (no special tokens), as an iterator over cached tuples."""
-        return chain.from_iterable(map(self._ids.__getitem__, self._chunks(text)))
-
     def _ids_of(self, text: str) -> list[int]:
         if not isinstance(text, str):
             raise BertkitError(f"expected a str to tokenize, got {type(text).__name__}")
         self._check_cache()
-        return list(self._id_stream(text))
+        return list(chain.from_iterable(map(self._ids.__getitem__, self._chunks(text))))
 
     def _sequence(self, text: str, offsets: bool):
         """ids, word ids, offsets (or None) of one text, without special tokens. Word ids are None where they

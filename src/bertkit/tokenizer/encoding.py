@@ -24,42 +24,62 @@ class Encoding:
     ``sequence_ids`` are 0/1 for the first/second text (None likewise); ``offsets`` (only when asked for) are
     character spans into the original string of the token's sequence, ``(0, 0)`` for specials and padding.
 
-    ``input_ids``, ``token_type_ids``, ``attention_mask`` and ``offsets`` are built with the encoding, as
-    ``BertTokenizerFast`` returns them. ``special_tokens_mask``, ``sequence_ids``, ``word_ids`` and ``tokens``
-    follow from the ids and the layout (runs of special tokens, first sequence, second sequence, padding), and
-    are built on first access: most callers never read them, and building them was half the cost of encoding.
+    The tokenizer builds ``input_ids``, ``token_type_ids``, ``attention_mask`` and ``offsets`` at once, as
+    ``BertTokenizerFast`` returns them, and leaves ``special_tokens_mask``, ``sequence_ids``, ``word_ids`` and
+    ``tokens`` to be derived on first access from the layout (runs of special tokens, first sequence, second
+    sequence, padding) and a snapshot of the ids: most callers never read them, and building them was half the
+    cost of encoding. They describe the encoding as made (and padded), whatever is later done to
+    ``input_ids``. Pickled, an Encoding carries its fields, not the tokenizer's tables.
     """
 
-    __slots__ = ("input_ids", "token_type_ids", "attention_mask", "offsets", "_runs", "_itos", "_starts",
-                 "_derived")
+    __slots__ = ("input_ids", "token_type_ids", "attention_mask", "offsets", "_runs", "_source", "_itos",
+                 "_starts", "_derived", "__weakref__")
     FIELDS = ("input_ids", "token_type_ids", "attention_mask", "special_tokens_mask", "word_ids", "sequence_ids",
               "offsets", "tokens")
 
     def __init__(self, input_ids: list[int], token_type_ids: list[int], attention_mask: list[int],
-                 offsets: list[tuple[int, int]] | None, runs: list[tuple[int | None, int, list[int] | None]],
-                 itos: list[str], starts: list[int]):
-        """``runs``: ``(sequence id or None, length, word ids or None)`` in token order, None marking special
-        tokens and padding; word ids None means "from the ids": a word starts at every token whose
-        ``starts[id]`` is 1. ``itos``: id -> token string."""
+                 special_tokens_mask: list[int], word_ids: list[int | None], sequence_ids: list[int | None],
+                 offsets: list[tuple[int, int]] | None, tokens: list[str]):
+        """Every field given (the tokenizer itself uses :meth:`lazy`)."""
+        self.input_ids = input_ids
+        self.token_type_ids = token_type_ids
+        self.attention_mask = attention_mask
+        self.offsets = offsets
+        self._runs = self._source = self._itos = self._starts = None
+        self._derived = {"special_tokens_mask": special_tokens_mask, "word_ids": word_ids,
+                         "sequence_ids": sequence_ids, "tokens": tokens}
+
+    @classmethod
+    def lazy(cls, input_ids: list[int], token_type_ids: list[int], attention_mask: list[int],
+             offsets: list[tuple[int, int]] | None, runs: list[tuple[int | None, int, list[int] | None]],
+             itos: list[str], starts: list[int]) -> "Encoding":
+        """An Encoding whose derived fields are built when first read.
+
+        Args:
+            runs: ``(sequence id or None, length, word ids or None)`` in token order, None marking special
+                tokens and padding; word ids None means "from the ids": a word starts at every token whose
+                ``starts[id]`` is 1 (true of every token but "##" continuations under basic tokenization).
+            itos: id -> token string.
+        """
+        self = cls.__new__(cls)
         self.input_ids = input_ids
         self.token_type_ids = token_type_ids
         self.attention_mask = attention_mask
         self.offsets = offsets
         self._runs = runs
+        self._source = tuple(input_ids)
         self._itos = itos
         self._starts = starts
-        self._derived: dict | None = None
+        self._derived = {}
+        return self
 
     def __len__(self) -> int:
         return len(self.input_ids)
 
     def _get(self, name: str):
-        d = self._derived
-        if d is None:
-            d = self._derived = {}
-        got = d.get(name)
+        got = self._derived.get(name)
         if got is None:
-            got = d[name] = getattr(self, "_build_" + name)()
+            got = self._derived[name] = getattr(self, "_build_" + name)()
         return got
 
     def _build_special_tokens_mask(self) -> list[int]:
@@ -83,34 +103,25 @@ class Encoding:
             elif words is not None:
                 out += words
             else:
-                w = list(accumulate(map(self._starts.__getitem__, self.input_ids[pos:pos + n]), initial=-1))
+                w = list(accumulate(map(self._starts.__getitem__, self._source[pos:pos + n]), initial=-1))
                 del w[0]
                 out += w
             pos += n
         return out
 
     def _build_tokens(self) -> list[str]:
-        return list(map(self._itos.__getitem__, self.input_ids))
+        return list(map(self._itos.__getitem__, self._source))
 
-    @property
-    def special_tokens_mask(self) -> list[int]:
-        """1 for the special tokens added around the text(s) and for padding, else 0."""
-        return self._get("special_tokens_mask")
+    special_tokens_mask = property(lambda self: self._get("special_tokens_mask"),
+                                   lambda self, v: self._derived.__setitem__("special_tokens_mask", v),
+                                   doc="1 for the special tokens added around the text(s) and for padding, else 0.")
+    sequence_ids = property(lambda self: self._get("sequence_ids"),
+                            lambda self, v: self._derived.__setitem__("sequence_ids", v))
+    word_ids = property(lambda self: self._get("word_ids"), lambda self, v: self._derived.__setitem__("word_ids", v))
+    tokens = property(lambda self: self._get("tokens"), lambda self, v: self._derived.__setitem__("tokens", v))
 
-    @property
-    def sequence_ids(self) -> list[int | None]:
-        return self._get("sequence_ids")
-
-    @property
-    def word_ids(self) -> list[int | None]:
-        return self._get("word_ids")
-
-    @property
-    def tokens(self) -> list[str]:
-        return self._get("tokens")
-
-    def pad(self, n: int, pad_id: int) -> None:
-        """Append ``n`` padding tokens."""
+    def pad(self, n: int, pad_id: int, pad_token: str) -> None:
+        """Append ``n`` padding tokens (in place, as the lists already handed out see them)."""
         if n <= 0:
             return
         self.input_ids += [pad_id] * n
@@ -118,8 +129,20 @@ class Encoding:
         self.attention_mask += [0] * n
         if self.offsets is not None:
             self.offsets += [(0, 0)] * n
-        self._runs.append((None, n, None))
-        self._derived = None
+        if self._runs is not None:
+            self._runs = [*self._runs, (None, n, None)]
+            self._source += (pad_id,) * n
+        d = self._derived
+        for name, value in (("special_tokens_mask", 1), ("word_ids", None), ("sequence_ids", None),
+                            ("tokens", pad_token)):
+            if name in d:
+                d[name] += [value] * n
+
+    def __getstate__(self) -> dict:
+        return {f: getattr(self, f) for f in self.FIELDS}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(**state)
 
     def __eq__(self, other) -> bool:
         if not isinstance(other, Encoding):
@@ -130,11 +153,12 @@ class Encoding:
         return "Encoding(" + ", ".join(f"{f}={getattr(self, f)!r}" for f in self.FIELDS) + ")"
 
 
-def normalize_truncation(truncation: bool | str | None, max_length: int | None) -> str | None:
+def normalize_truncation(truncation: bool | str | None, max_length: int | None, padding: bool | str = False) -> str | None:
     """Map the user's ``truncation`` argument to a strategy name or None (HF's defaults)."""
     if truncation is None:
-        # transformers: a max_length without an explicit truncation means longest_first
-        return "longest_first" if max_length is not None else None
+        # transformers: a max_length without an explicit truncation means longest_first, unless padding is
+        # asked for (max_length is then the padded length)
+        return "longest_first" if max_length is not None and normalize_padding(padding) is None else None
     if truncation is False:
         return None
     if truncation is True:

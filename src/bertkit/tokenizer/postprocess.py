@@ -6,24 +6,44 @@ Reference: ``tokenizers``' ``TemplateProcessing``, ``truncate_encodings`` and ``
 
 from __future__ import annotations
 
+from itertools import chain
+
 from bertkit.tokenizer.encoding import Encoding, normalize_padding, normalize_truncation, truncation_lengths
 
 
 class PostProcessor:
     """Base of :class:`~bertkit.tokenizer.Tokenizer`: assembles sequences from the chunk engine into Encodings."""
 
-    def _encode_one(self, text, pair, add_special_tokens, max_length, truncation, return_offsets) -> Encoding:
-        strategy = normalize_truncation(truncation, max_length)
-        if pair is None and add_special_tokens and not return_offsets and self._plain_ascii and type(text) is str:
-            # the common case, built in place: [CLS] ids [SEP], word ids left to be derived from the ids
-            self._check_cache()
-            ids = [self.cls_token_id]
-            ids += self._id_stream(text)
-            ids.append(self.sep_token_id)
-            n = len(ids)
-            if strategy is None or n <= (self.model_max_length if max_length is None else max_length):
-                return Encoding(ids, [0] * n, [1] * n, None, [(None, 1, None), (0, n - 2, None), (None, 1, None)],
-                                self.ids_to_tokens, self._starts_word)
+    def _encode_many(self, texts, pairs, add_special_tokens, max_length, truncation, padding,
+                     return_offsets) -> list[Encoding]:
+        """One Encoding per text (and pair), unpadded: the loop of ``encode`` and ``encode_batch``."""
+        strategy = normalize_truncation(truncation, max_length, padding)
+        if pairs is not None or not add_special_tokens or return_offsets or not self._plain_ascii:
+            return [self._encode_one(t, pairs[i] if pairs is not None else None, add_special_tokens, strategy,
+                                     max_length, return_offsets) for i, t in enumerate(texts)]
+        # the common case, built in place with the lookups hoisted: [CLS] ids [SEP], word ids left to be derived
+        # from the ids; a text that must be truncated (or is not a str) takes the general path
+        limit = None if strategy is None else self.model_max_length if max_length is None else max_length
+        cls, sep, get, chunks = self.cls_token_id, self.sep_token_id, self._ids.__getitem__, self._chunks
+        itos, starts, cache, size = self.ids_to_tokens, self._starts_word, self._ids, self.cache_size
+        lazy = Encoding.lazy
+        out: list[Encoding] = []
+        for text in texts:
+            if len(cache) > size:
+                self._check_cache()
+            if type(text) is str:
+                ids = [cls]
+                ids += chain.from_iterable(map(get, chunks(text)))
+                ids.append(sep)
+                n = len(ids)
+                if limit is None or n <= limit:
+                    out.append(lazy(ids, [0] * n, [1] * n, None, [(None, 1, None), (0, n - 2, None), (None, 1, None)], itos,
+                                    starts))
+                    continue
+            out.append(self._encode_one(text, None, True, strategy, max_length, False))
+        return out
+
+    def _encode_one(self, text, pair, add_special_tokens, strategy, max_length, return_offsets) -> Encoding:
         a_ids, a_words, a_offs = self._sequence(text, return_offsets)
         if pair is not None:
             b_ids, b_words, b_offs = self._sequence(pair, return_offsets)
@@ -67,7 +87,7 @@ class PostProcessor:
                 runs = [(0, na, a_words), (1, nb, b_words)]
                 offs = a_offs + b_offs if a_offs is not None else None
                 types = [0] * na + [1] * nb
-        return Encoding(ids, types, [1] * len(ids), offs, runs, self.ids_to_tokens, self._starts_word)
+        return Encoding.lazy(ids, types, [1] * len(ids), offs, runs, self.ids_to_tokens, self._starts_word)
 
     def _pad(self, encs: list[Encoding], padding, max_length, pad_to_multiple_of) -> None:
         mode = normalize_padding(padding)
@@ -80,4 +100,4 @@ class PostProcessor:
         if pad_to_multiple_of:
             target = -(-target // pad_to_multiple_of) * pad_to_multiple_of
         for e in encs:
-            e.pad(target - len(e.input_ids), self.pad_token_id)
+            e.pad(target - len(e.input_ids), self.pad_token_id, self.pad_token)

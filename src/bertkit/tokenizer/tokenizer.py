@@ -169,14 +169,16 @@ class Tokenizer(ChunkEngine, PostProcessor):
         """Encode one text or a pair as ``[CLS] A [SEP] (B [SEP])``, as ``BertTokenizerFast.__call__`` does.
 
         Args:
-            max_length: counts special tokens; without ``truncation`` it means ``longest_first`` (as in HF);
-                ``truncation=True`` without it uses ``model_max_length``.
+            max_length: counts special tokens; without ``truncation`` it means ``longest_first`` when there is no
+                padding, and only the padded length with padding (as in HF); ``truncation=True`` without it uses
+                ``model_max_length``.
             truncation: None/False, True/"longest_first", "only_first" or "only_second".
             padding: False, True/"longest" (nothing to do for one input) or "max_length".
             pad_to_multiple_of: round the padded length up to a multiple of this (only when padding).
             return_offsets: fill ``Encoding.offsets`` (character spans into the original strings).
         """
-        enc = self._encode_one(text, pair, add_special_tokens, max_length, truncation, return_offsets)
+        [enc] = self._encode_many([text], None if pair is None else [pair], add_special_tokens, max_length, truncation,
+                                  padding, return_offsets)
         self._pad([enc], padding, max_length, pad_to_multiple_of)
         return enc
 
@@ -198,11 +200,8 @@ class Tokenizer(ChunkEngine, PostProcessor):
         if pairs is not None and len(pairs) != len(texts):
             raise BertkitError(f"encode_batch: {len(texts)} texts but {len(pairs)} pairs")
         with _no_gc():
-            encs = [
-                self._encode_one(t, pairs[i] if pairs is not None else None, add_special_tokens, max_length,
-                                 truncation, return_offsets)
-                for i, t in enumerate(texts)
-            ]
+            encs = self._encode_many(texts, pairs, add_special_tokens, max_length, truncation, padding,
+                                     return_offsets)
         self._pad(encs, padding, max_length, pad_to_multiple_of)
         return encs
 

@@ -7,6 +7,8 @@ with a part that no piece matches, becomes a single unknown token spanning the w
 
 from __future__ import annotations
 
+from itertools import accumulate
+
 PREFIX = "##"
 MAX_INPUT_CHARS_PER_WORD = 100
 
@@ -28,51 +30,57 @@ class WordPiece:
         # longest match is then found by extending a prefix, not by trying every shorter substring
         self._first: dict[str, int] = {}
         self._cont: dict[str, int] = {}
+        self._lengths = [0] * (max(vocab.values(), default=-1) + 1)  # id -> characters of the word it covers
         for tok, tid in vocab.items():
             table, body = (self._cont, tok[len(PREFIX):]) if tok.startswith(PREFIX) else (self._first, tok)
+            self._lengths[tid] = len(body)
             for k in range(1, len(body)):
                 table.setdefault(body[:k], -1)
             if body:
                 table[body] = tid
 
-    def _match(self, word: str) -> tuple[list[int], list[int]] | None:
-        """Greedy longest match: the pieces' ids and end indices, or None when a part matches no piece."""
-        table = self._first
+    def _piece(self, word: str, start: int, table: dict[str, int]) -> tuple[int, int]:
+        """The longest token of ``table`` at ``word[start:]``: ``(id, end)``, id -1 when there is none."""
+        n = len(word)
+        best = -1
+        best_end = end = start + 1
+        while end <= n:
+            tid = table.get(word[start:end])
+            if tid is None:
+                break
+            if tid >= 0:
+                best, best_end = tid, end
+            end += 1
+        return best, best_end
+
+    def _match(self, word: str, table: dict[str, int]) -> list[int] | None:
+        """Greedy longest match from the start of ``word`` (first piece from ``table``, then continuing
+        pieces): the ids, or None when a part matches no piece."""
         n = len(word)
         tid = table.get(word)
         if tid is not None and tid >= 0:  # the whole word is a token: the longest match at once
-            return [tid], [n]
+            return [tid]
         ids: list[int] = []
-        ends: list[int] = []
         start = 0
         while start < n:
-            best = -1
-            best_end = end = start + 1
-            while end <= n:
-                tid = table.get(word[start:end])
-                if tid is None:
-                    break
-                if tid >= 0:
-                    best, best_end = tid, end
-                end += 1
-            if best < 0:
+            tid, start = self._piece(word, start, table)
+            if tid < 0:
                 return None
-            ids.append(best)
-            ends.append(best_end)
-            start = best_end
+            ids.append(tid)
             table = self._cont
-        return ids, ends
+        return ids
 
     def split(self, word: str) -> list[tuple[int, int, int]]:
-        """Return the pieces of ``word`` as ``(id, start, end)``; one unknown piece if it cannot be split."""
-        n = len(word)
-        got = self._match(word) if n <= self.max_input_chars_per_word else None
-        if got is None:
-            return [(self.unk_id, 0, n)]
-        ids, ends = got
+        """Return the pieces of ``word`` as ``(id, start, end)``; one unknown piece if it cannot be split.
+
+        A piece is a substring of the word, as long as its token without the ``##`` prefix."""
+        ids = self.split_ids(word)
+        if len(ids) == 1:  # the whole word: one token, or the unknown token for a word that cannot be split
+            return [(ids[0], 0, len(word))]
+        ends = list(accumulate(map(self._lengths.__getitem__, ids)))
         return list(zip(ids, [0, *ends[:-1]], ends))
 
     def split_ids(self, word: str) -> tuple[int, ...]:
         """The ids of :meth:`split` alone."""
-        got = self._match(word) if len(word) <= self.max_input_chars_per_word else None
-        return (self.unk_id,) if got is None else tuple(got[0])
+        got = self._match(word, self._first) if len(word) <= self.max_input_chars_per_word else None
+        return (self.unk_id,) if got is None else tuple(got)
