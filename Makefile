@@ -28,6 +28,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(VPY) benchmarks/tokenizer.py
+	$(VPY) benchmarks/tokenizer_profile.py
 	$(VPY) benchmarks/embed.py
 	$(VPY) benchmarks/packed.py
 	$(VPY) benchmarks/vocab.py
