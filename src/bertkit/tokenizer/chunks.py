@@ -210,7 +210,8 @@ class ChunkEngine:
 
     def _fill_ids(self, chunk: str) -> tuple[int, ...]:
         # A first sighting when only ids are wanted (no offsets): the cost of a cold run is mostly here, so the
-        # ASCII shortcut of _fill is written out, with a word -> ids cache shared by every chunk holding the word
+        # ASCII shortcut of _fill is written out (is_plain_ascii inlined too), with a word -> ids cache shared by
+        # every chunk holding the word
         if self._plain_ascii and chunk.isascii() and chunk.isprintable() and self._special_first not in chunk:
             text = chunk.lower() if self._lowercase else chunk
             word_ids = self._word_ids
@@ -284,8 +285,6 @@ class ChunkEngine:
         if not offsets and self._plain_ascii:
             # no need for the flat entries (five times longer) when only the ids are wanted
             return list(chain.from_iterable(map(self._ids.__getitem__, chunks))), None, None
-        n = len(chunks)
-        regular = n and len(text) == sum(map(len, chunks)) + n - 1  # one space between chunks, none around
         flat = list(chain.from_iterable(map(self._flat.__getitem__, chunks)))
         ids = flat[0::5]
         if self._plain_ascii:
@@ -297,7 +296,8 @@ class ChunkEngine:
             del words[0]
         if not offsets:
             return ids, words, None
-        if regular and (not self._empty or self._empty.isdisjoint(chunks)):
+        n = len(chunks)
+        if n and len(text) == sum(map(len, chunks)) + n - 1 and (not self._empty or self._empty.isdisjoint(chunks)):
             # one separator between chunks and none around them: a chunk starts where the one before ended + 1
             bases = list(accumulate(flat[2::5], initial=0))
         else:

@@ -22,7 +22,8 @@ class PostProcessor:
             return [self._encode_one(t, pairs[i] if pairs is not None else None, add_special_tokens, strategy,
                                      max_length, return_offsets) for i, t in enumerate(texts)]
         # the common case, built in place with the lookups hoisted: [CLS] ids [SEP], word ids left to be derived
-        # from the ids; a text that must be truncated (or is not a str) takes the general path
+        # from the ids, truncated in place (one text: the strategy only says how many of its tokens stay); a text
+        # that is not a str takes the general path, which reports it
         limit = None if strategy is None else self.model_max_length if max_length is None else max_length
         cls, sep, get, chunks = self.cls_token_id, self.sep_token_id, self._ids.__getitem__, self._chunks
         itos, starts, cache, size = self.ids_to_tokens, self._starts_word, self._ids, self.cache_size
@@ -36,10 +37,13 @@ class PostProcessor:
                 ids += chain.from_iterable(map(get, chunks(text)))
                 ids.append(sep)
                 n = len(ids)
-                if limit is None or n <= limit:
-                    out.append(lazy(ids, [0] * n, [1] * n, None, [(None, 1, None), (0, n - 2, None), (None, 1, None)], itos,
-                                    starts))
-                    continue
+                if limit is not None and n > limit >= 2:  # tokenizers does not truncate when [CLS] [SEP] do not fit
+                    keep, _ = truncation_lengths(n - 2, None, limit - 2, strategy)
+                    del ids[1 + keep:-1]
+                    n = len(ids)
+                out.append(lazy(ids, [0] * n, [1] * n, None, [(None, 1, None), (0, n - 2, None), (None, 1, None)], itos,
+                                starts))
+                continue
             out.append(self._encode_one(text, None, True, strategy, max_length, False))
         return out
 
