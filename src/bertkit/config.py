@@ -304,6 +304,7 @@ class TrainConfig:
     keep_checkpoints: int = 3
     reuse_freed_memory: bool = True  # glibc keeps freed memory while training (utils/malloc.py); false: its defaults
     packing: str = "auto"  # one of PACKING: the encoder on the real tokens only where that measured faster
+    compile: bool = False  # torch.compile the training model (inductor; runs padded: see bertkit.train.loop)
 
     def validate(self, source: str = "train") -> None:
         check_field_types(self, source)
@@ -326,6 +327,9 @@ class TrainConfig:
             raise BertkitError(f"{source}: dtype={self.dtype!r} is not one of {', '.join(DTYPES)}")
         if self.packing not in PACKING:
             raise BertkitError(f"{source}: packing={self.packing!r} is not one of {', '.join(PACKING)}")
+        if self.compile and self.packing not in ("auto", "padded"):
+            raise BertkitError(f"{source}: compile=true runs the padded encoder; packing={self.packing} cannot be "
+                               "compiled (use packing=auto or padded)")
         if self.batch_size % self.grad_accum:
             raise BertkitError(f"{source}: batch_size={self.batch_size} is not divisible by grad_accum="
                                f"{self.grad_accum}")

@@ -111,6 +111,29 @@ def test_tokenizer_runs_without_torch():
     assert proc.returncode == 0, proc.stderr
 
 
+def test_usage_errors_answer_without_torch():
+    """Building the CLI's parser and rejecting bad arguments must not load torch (2 s here): argparse runs each
+    option's ``type`` on its string default too, so a converter that imports torch would make every usage error
+    slow."""
+    import subprocess
+
+    code = (
+        "import sys\n"
+        "from bertkit.cli.main import build_parser\n"
+        "for argv in (['embed', '--bogus'], ['embed', '--model', '.', 'x', '-o', 'y.npy', '--dtype', 'fp8'],"
+        " ['finetune', '--bogus'], ['pretrain', '--bogus'], ['evaluate', '--bogus'], ['bench', '--bogus']):\n"
+        "    try:\n"
+        "        build_parser().parse_args(argv)\n"
+        "    except SystemExit as e:\n"
+        "        assert e.code == 2, (argv, e.code)\n"
+        "    else:\n"
+        "        raise AssertionError(argv)\n"
+        "assert 'torch' not in sys.modules, argv\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
 def test_public_api_is_importable_from_the_top():
     import bertkit
 

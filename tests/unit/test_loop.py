@@ -98,6 +98,44 @@ def test_accumulation_equals_one_big_batch(store, tmp_path):
     np.testing.assert_allclose(la, lb, rtol=1e-6)
 
 
+def test_compiled_training_follows_the_eager_trajectory(store, tmp_path):
+    """train.compile=true (torch.compile, inductor): the same losses and weights as eager steps to float
+    tolerance (dropout off: inductor draws its own random numbers). Skipped without a C++ compiler."""
+    if not any(shutil.which(c) for c in ("g++", "c++", "clang++")):
+        pytest.skip("torch.compile on CPU needs a C++ compiler")
+    no_dropout = ["model.hidden_dropout_prob=0", "model.attention_probs_dropout_prob=0", "train.max_steps=3",
+                  "train.eval_every=100"]
+    _run(store, tmp_path / "eager", no_dropout)
+    from torch._dynamo.utils import counters
+
+    counters.clear()
+    _run(store, tmp_path / "compiled", no_dropout + ["train.compile=true"])
+    assert counters["stats"]["unique_graphs"] >= 1  # the steps did go through dynamo
+    a, b = load_file(tmp_path / "eager" / "model.safetensors"), load_file(tmp_path / "compiled" / "model.safetensors")
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], rtol=0, atol=1e-5)
+    la, lb = ([r["loss"] for r in _records(tmp_path / d / "train_log.jsonl") if r["kind"] == "train"]
+              for d in ("eager", "compiled"))
+    assert len(la) == 3
+    np.testing.assert_allclose(la, lb, rtol=1e-5)
+
+
+def test_compile_refuses_what_it_cannot_run(monkeypatch):
+    """A packed route cannot be compiled (config and library both say so), and a CPU without a C++ compiler
+    gets one line, not inductor's traceback at the first step."""
+    from bertkit.model import compile_model
+    from bertkit.utils.errors import BertkitError
+
+    with pytest.raises(BertkitError, match="compile=true runs the padded encoder; packing=loop"):
+        RunConfig().with_overrides(BASE + ["train.compile=true", "train.packing=loop"])
+    model = BertForPreTraining(RunConfig().with_overrides(BASE).bert_config(120))
+    with pytest.raises(BertkitError, match="packing=repad cannot be compiled"):
+        compile_model(model, torch.device("cpu"), "repad")
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    with pytest.raises(BertkitError, match="needs a C\\+\\+ compiler"):
+        compile_model(model, torch.device("cpu"))
+
+
 def test_output_is_a_model_directory_with_logs(store, tmp_path):
     out = tmp_path / "run"
     result = _run(store, out, ["train.max_steps=4"])

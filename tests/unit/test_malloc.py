@@ -43,3 +43,15 @@ def test_disabled_does_nothing():
         _faults_of_a_fresh_buffer()
         inside = _faults_of_a_fresh_buffer()
     assert inside * 2 > outside, (inside, outside)
+
+
+def test_nested_blocks_keep_reusing_until_the_outermost_ends():
+    outside = _faults_of_a_fresh_buffer()
+    with reuse_freed_memory():
+        with reuse_freed_memory() as inner:  # an evaluation inside training, an embedding inside another's
+            assert inner
+            _faults_of_a_fresh_buffer()
+        still = _faults_of_a_fresh_buffer()  # the inner block's end must not restore glibc's defaults
+    after = _faults_of_a_fresh_buffer()
+    assert still * 10 < outside, (still, outside)
+    assert after * 2 > outside, (after, outside)

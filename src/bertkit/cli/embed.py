@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from bertkit.cli.options import add_packing_option, existing_dir, positive_int, torch_dtype
+from bertkit.cli.options import add_packing_option, dtype_name, existing_dir, positive_int
 from bertkit.utils.errors import BertkitError
 from bertkit.utils.io import read_lines
 
@@ -34,12 +34,14 @@ def add_parser(sub) -> None:
     p.add_argument("--max-length", type=positive_int,
                    help="truncate to N tokens (default: the model's sentence-transformers max_seq_length if "
                         "it has one, else its max positions)")
-    p.add_argument("--dtype", type=torch_dtype, default="float32", help="float32 (default) or bfloat16")
+    p.add_argument("--dtype", type=dtype_name, default="float32", help="float32 (default) or bfloat16")
     p.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
     p.add_argument("--window", type=positive_int, default=4096,
                    help="texts sorted by length together (default 4096); under torchrun each process takes "
                         "whole windows in turn")
     add_packing_option(p)
+    p.add_argument("--compile", action="store_true",
+                   help="torch.compile the encoder (runs padded; pays a compile per shape class, so for long inputs)")
     p.set_defaults(run=run)
 
 
@@ -66,7 +68,7 @@ def run(args) -> int:
     import torch
 
     from bertkit.convert import load_pretrained
-    from bertkit.model import BertModel, set_packing
+    from bertkit.model import BertModel, compile_model, set_packing
     from bertkit.tasks.features import EmbedOptions, embed_texts
     from bertkit.train.dist import setup, teardown
 
@@ -75,8 +77,10 @@ def run(args) -> int:
     n = count_lines(args.input)
     info = setup(args.device)  # under torchrun: this process's rank in the group (gloo on CPU, nccl on GPU)
     try:
-        model, tok = load_pretrained(args.model, model_cls=BertModel, dtype=args.dtype, device=info.device)
+        model, tok = load_pretrained(args.model, model_cls=BertModel, dtype=getattr(torch, args.dtype), device=info.device)
         set_packing(model, args.packing)
+        if args.compile:
+            model = compile_model(model, info.device, args.packing)
         cfg = model.config
         opts = EmbedOptions(pooling=args.pooling, normalize=args.normalize, layer=args.layer,
                             batch_size=args.batch_size, window=args.window,

@@ -52,6 +52,7 @@ def add_parser(sub) -> None:
     p.add_argument("--max-length", type=positive_int, help="tokens per sequence (data.max_seq_length)")
     p.add_argument("--text-columns", help="text column(s) A[,B] when the names are not common ones")
     p.add_argument("--label-column", help="label column when its name is not a common one")
+    p.add_argument("--compile", action="store_true", help="torch.compile the training steps (train.compile)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(run=run)
 
@@ -61,7 +62,7 @@ def resolve_config(args):
 
     named = {"train.seed": args.seed, "train.epochs": args.epochs, "train.lr": args.lr,
              "train.batch_size": args.batch_size, "data.max_seq_length": args.max_length,
-             "data.label_column": args.label_column}
+             "data.label_column": args.label_column, "train.compile": "true" if args.compile else None}
     sets = [f"{k}={v}" for k, v in named.items() if v is not None]
     if args.text_columns:
         cols = [c.strip() for c in args.text_columns.split(",")]
@@ -231,7 +232,7 @@ def finetune(fam, cfg, model_dir: Path, train_path: Path, dev_path: Path | None,
             max_grad_norm=tr.max_grad_norm, dtype=dtype, log_every=tr.log_every,
             eval_every=tr.eval_every or per_epoch, save_every=tr.save_every, keep_checkpoints=tr.keep_checkpoints,
             progress=progress, select_metric=fam.headline if dev_ex is not None else None, final_checkpoint=False,
-            reuse_freed_memory=tr.reuse_freed_memory, packing=tr.packing)
+            reuse_freed_memory=tr.reuse_freed_memory, packing=tr.packing, compile=tr.compile)
         with _staged(output) as stage:
             if info.is_main:
                 cfg.to_yaml(stage / RUN_CONFIG_NAME)

@@ -26,11 +26,11 @@ def existing_dir(text: str) -> Path:
     return path
 
 
-def torch_dtype(text: str):
-    import torch
-
-    table = {"float32": torch.float32, "fp32": torch.float32, "bfloat16": torch.bfloat16, "bf16": torch.bfloat16,
-             "float16": torch.float16, "fp16": torch.float16}
+def dtype_name(text: str) -> str:
+    """A dtype's torch name (``getattr(torch, name)``); checked without importing torch, so that argparse, which
+    runs this on the default too, answers a usage error at once."""
+    table = {"float32": "float32", "fp32": "float32", "bfloat16": "bfloat16", "bf16": "bfloat16",
+             "float16": "float16", "fp16": "float16"}
     if text not in table:
         raise argparse.ArgumentTypeError(f"unknown dtype {text!r} (choose float32, bfloat16 or float16)")
     return table[text]

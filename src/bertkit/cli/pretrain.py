@@ -40,13 +40,15 @@ def add_parser(sub) -> None:
     p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in OUTPUT")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
                    help="override any config field, e.g. --set train.lr=5e-4 (repeatable)")
+    p.add_argument("--compile", action="store_true", help="torch.compile the training steps (train.compile)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(run=run)
 
 
 def _flag_overrides(args) -> list[str]:
     named = {"model.preset": args.preset, "train.max_steps": args.max_steps, "train.batch_size": args.batch_size,
-             "train.seed": args.seed, "train.save_every": args.save_every}
+             "train.seed": args.seed, "train.save_every": args.save_every,
+             "train.compile": "true" if args.compile else None}
     return [f"{k}={v}" for k, v in named.items() if v is not None] + list(args.overrides)
 
 
@@ -148,7 +150,7 @@ def pretrain(run_cfg, store, output: Path, *, resume_from: Path | None = None, p
             max_grad_norm=tr.max_grad_norm, dtype=autocast_dtype(tr.dtype, info.device), log_every=tr.log_every,
             eval_every=tr.eval_every or max(1, tr.max_steps // 10), save_every=tr.save_every,
             keep_checkpoints=tr.keep_checkpoints, progress=progress, reuse_freed_memory=tr.reuse_freed_memory,
-            packing=tr.packing)
+            packing=tr.packing, compile=tr.compile)
         resolved = run_cfg.to_dict()
         resolved["train"]["lr"] = settings.lr
         final_cfg = RunConfig.from_dict(resolved)

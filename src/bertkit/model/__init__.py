@@ -5,6 +5,7 @@ Knows nothing of text or files; :mod:`bertkit.convert` reads and writes checkpoi
 """
 
 from bertkit.model.bert import BertModel, set_packing
+from bertkit.model.compiled import compile_model
 from bertkit.model.heads import (
     BertForMaskedLM,
     BertForMultipleChoice,
@@ -30,4 +31,4 @@ MODEL_CLASSES = {cls.__name__: cls for cls in (
 __all__ = ["BertModel", "BertForPreTraining", "BertForMaskedLM", "BertForSequenceClassification",
            "BertForTokenClassification", "BertForQuestionAnswering", "BertForMultipleChoice", "MODEL_CLASSES",
            "EncoderOutput", "PreTrainingOutput", "MaskedLMOutput", "ClassifierOutput", "SpanOutput", "num_labels",
-           "num_parameters", "set_packing"]
+           "num_parameters", "set_packing", "compile_model"]

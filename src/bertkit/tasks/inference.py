@@ -13,6 +13,7 @@ from torch import Tensor, nn
 
 from bertkit.data.batch import Batch
 from bertkit.data.finetune import budget_batches, collate
+from bertkit.utils.malloc import reuse_freed_memory
 
 
 def logits_of(model: nn.Module, batch: Batch) -> tuple[Tensor, bool]:
@@ -38,15 +39,16 @@ def run_features(model: nn.Module, features: Sequence, pad_id: int, *, device: t
     lengths = [f.length for f in features]
     cast = (torch.autocast(device_type=device.type, dtype=dtype) if dtype is not torch.float32
             else contextlib.nullcontext())
-    for idx in budget_batches([f.cost for f in features], lengths, max_tokens):
-        batch = collate([features[i] for i in idx], pad_id, None).to(device)
-        with cast:
-            s, spans = logits_of(model, batch)
-        s = s.float().cpu().numpy()
-        for row, i in zip(s, idx):
-            if spans:  # (2, L)
-                row = row[:, : lengths[i]]
-            elif s.ndim == 3 and batch.input_ids.ndim == 2:  # tokens (L, K)
-                row = row[: lengths[i]]
-            out[i] = row
+    with reuse_freed_memory(device.type == "cpu"):  # no fresh pages per batch (bertkit.utils.malloc)
+        for idx in budget_batches([f.cost for f in features], lengths, max_tokens):
+            batch = collate([features[i] for i in idx], pad_id, None).to(device)
+            with cast:
+                s, spans = logits_of(model, batch)
+            s = s.float().cpu().numpy()
+            for row, i in zip(s, idx):
+                if spans:  # (2, L)
+                    row = row[:, : lengths[i]]
+                elif s.ndim == 3 and batch.input_ids.ndim == 2:  # tokens (L, K)
+                    row = row[: lengths[i]]
+                out[i] = row
     return out  # type: ignore[return-value]

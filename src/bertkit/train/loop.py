@@ -35,7 +35,7 @@ from torch import Tensor, nn
 
 from bertkit.convert.hf import save_pretrained
 from bertkit.data.batch import Batch
-from bertkit.model import set_packing
+from bertkit.model import compile_model, set_packing
 from bertkit.train import checkpoint as ckpt
 from bertkit.train.dist import DistInfo, all_reduce_sum, barrier, gather_objects
 from bertkit.train.metrics import LOG_NAME, PLOT_NAME, JsonlLog, plot_curves
@@ -82,6 +82,7 @@ class LoopSettings:
     final_checkpoint: bool = True  # save a resumable checkpoint at the end (besides those of save_every)
     reuse_freed_memory: bool = True  # glibc keeps freed memory while fit() runs (bertkit.utils.malloc)
     packing: str = "auto"  # how the encoder meets padding (bertkit.model.set_packing)
+    compile: bool = False  # torch.compile the training forward and backward (bertkit.model.compile_model)
 
 
 def autocast_dtype(name: str, device: torch.device) -> torch.dtype:
@@ -129,6 +130,8 @@ class Trainer:
 
             self.model = DistributedDataParallel(self.model, device_ids=[dist.device.index]
                                                  if dist.device.type == "cuda" else None)
+        if settings.compile:  # training steps only: evaluation runs self.module as it is (its shapes vary more)
+            self.model = compile_model(self.model, dist.device, settings.packing)
         s = settings
         self.optimizer = build_optimizer(self.module, lr=s.lr, weight_decay=s.weight_decay, betas=s.betas,
                                          eps=s.eps)
