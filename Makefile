@@ -31,6 +31,8 @@ bench: $(STAMP)
 	$(VPY) benchmarks/tokenizer_profile.py
 	$(VPY) benchmarks/embed.py
 	$(VPY) benchmarks/packed.py
+	$(VPY) benchmarks/runtime_options.py
+	$(VPY) benchmarks/finetune.py --tasks sst2 --seeds 1 --json runs/bench/finetune_sst2.json
 	$(VPY) benchmarks/vocab.py
 	$(VPY) benchmarks/prepare.py
 	$(VPY) benchmarks/pretrain.py
