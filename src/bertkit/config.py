@@ -277,6 +277,7 @@ DTYPES = ("auto", "float32", "bfloat16", "float16")
 # ("auto"), or packed with one attention route whenever a batch has a mask.
 ATTENTION_ROUTES = ("loop", "repad", "varlen")
 PACKING = ("padded", "auto", *ATTENTION_ROUTES)
+COMPILABLE_PACKING = ("auto", "padded")  # a compiled model runs padded (bertkit.model.compiled)
 
 
 @dataclass
@@ -304,7 +305,7 @@ class TrainConfig:
     keep_checkpoints: int = 3
     reuse_freed_memory: bool = True  # glibc keeps freed memory while training (utils/malloc.py); false: its defaults
     packing: str = "auto"  # one of PACKING: the encoder on the real tokens only where that measured faster
-    compile: bool = False  # torch.compile the training model (inductor; runs padded: see bertkit.train.loop)
+    compile: bool = False  # torch.compile the training steps (inductor; runs padded: bertkit.model.compiled)
 
     def validate(self, source: str = "train") -> None:
         check_field_types(self, source)
@@ -327,9 +328,9 @@ class TrainConfig:
             raise BertkitError(f"{source}: dtype={self.dtype!r} is not one of {', '.join(DTYPES)}")
         if self.packing not in PACKING:
             raise BertkitError(f"{source}: packing={self.packing!r} is not one of {', '.join(PACKING)}")
-        if self.compile and self.packing not in ("auto", "padded"):
+        if self.compile and self.packing not in COMPILABLE_PACKING:
             raise BertkitError(f"{source}: compile=true runs the padded encoder; packing={self.packing} cannot be "
-                               "compiled (use packing=auto or padded)")
+                               f"compiled (use packing={' or '.join(COMPILABLE_PACKING)})")
         if self.batch_size % self.grad_accum:
             raise BertkitError(f"{source}: batch_size={self.batch_size} is not divisible by grad_accum="
                                f"{self.grad_accum}")

@@ -100,8 +100,11 @@ def test_accumulation_equals_one_big_batch(store, tmp_path):
 
 def test_compiled_training_follows_the_eager_trajectory(store, tmp_path):
     """train.compile=true (torch.compile, inductor): the same losses and weights as eager steps to float
-    tolerance (dropout off: inductor draws its own random numbers). Skipped without a C++ compiler."""
-    if not any(shutil.which(c) for c in ("g++", "c++", "clang++")):
+    tolerance (dropout off: inductor draws its own random numbers), and the final evaluation (run uncompiled,
+    packed as configured) the same. Skipped without a C++ compiler."""
+    from bertkit.model.compiled import cpp_compiler
+
+    if cpp_compiler() is None:
         pytest.skip("torch.compile on CPU needs a C++ compiler")
     no_dropout = ["model.hidden_dropout_prob=0", "model.attention_probs_dropout_prob=0", "train.max_steps=3",
                   "train.eval_every=100"]
@@ -114,10 +117,11 @@ def test_compiled_training_follows_the_eager_trajectory(store, tmp_path):
     a, b = load_file(tmp_path / "eager" / "model.safetensors"), load_file(tmp_path / "compiled" / "model.safetensors")
     for k in a:
         torch.testing.assert_close(a[k], b[k], rtol=0, atol=1e-5)
-    la, lb = ([r["loss"] for r in _records(tmp_path / d / "train_log.jsonl") if r["kind"] == "train"]
-              for d in ("eager", "compiled"))
-    assert len(la) == 3
-    np.testing.assert_allclose(la, lb, rtol=1e-5)
+    for kind, n in (("train", 3), ("eval", 1)):
+        la, lb = ([r["loss"] for r in _records(tmp_path / d / "train_log.jsonl") if r["kind"] == kind]
+                  for d in ("eager", "compiled"))
+        assert len(la) == n
+        np.testing.assert_allclose(la, lb, rtol=1e-5)
 
 
 def test_compile_refuses_what_it_cannot_run(monkeypatch):
@@ -131,8 +135,8 @@ def test_compile_refuses_what_it_cannot_run(monkeypatch):
     model = BertForPreTraining(RunConfig().with_overrides(BASE).bert_config(120))
     with pytest.raises(BertkitError, match="packing=repad cannot be compiled"):
         compile_model(model, torch.device("cpu"), "repad")
-    monkeypatch.setattr(shutil, "which", lambda name: None)
-    with pytest.raises(BertkitError, match="needs a C\\+\\+ compiler"):
+    monkeypatch.setenv("CXX", "no-such-compiler-here")
+    with pytest.raises(BertkitError, match="needs a C\\+\\+ compiler: no-such-compiler-here is not on PATH"):
         compile_model(model, torch.device("cpu"))
 
 

@@ -55,3 +55,17 @@ def test_nested_blocks_keep_reusing_until_the_outermost_ends():
     after = _faults_of_a_fresh_buffer()
     assert still * 10 < outside, (still, outside)
     assert after * 2 > outside, (after, outside)
+
+
+def test_a_disabled_outer_block_keeps_the_defaults_inside():
+    """train.reuse_freed_memory=false around a fine-tuning run whose evaluation opens an enabled block: the
+    outermost block decides, so glibc's defaults stay (and nothing is left changed afterwards)."""
+    outside = _faults_of_a_fresh_buffer()
+    with reuse_freed_memory(enabled=False):
+        with reuse_freed_memory() as inner:
+            assert not inner
+            _faults_of_a_fresh_buffer()
+            inside = _faults_of_a_fresh_buffer()
+    after = _faults_of_a_fresh_buffer()
+    assert inside * 2 > outside, (inside, outside)
+    assert after * 2 > outside, (after, outside)

@@ -34,14 +34,15 @@ def add_parser(sub) -> None:
     p.add_argument("--max-length", type=positive_int,
                    help="truncate to N tokens (default: the model's sentence-transformers max_seq_length if "
                         "it has one, else its max positions)")
-    p.add_argument("--dtype", type=dtype_name, default="float32", help="float32 (default) or bfloat16")
+    p.add_argument("--dtype", type=dtype_name, default="float32",
+                   help="the weights' dtype: float32 (default), bfloat16, or float16 on a GPU")
     p.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
     p.add_argument("--window", type=positive_int, default=4096,
                    help="texts sorted by length together (default 4096); under torchrun each process takes "
                         "whole windows in turn")
     add_packing_option(p)
     p.add_argument("--compile", action="store_true",
-                   help="torch.compile the encoder (runs padded; pays a compile per shape class, so for long inputs)")
+                   help="torch.compile the encoder (runs padded; tens of seconds of compiling first)")
     p.set_defaults(run=run)
 
 
@@ -71,13 +72,15 @@ def run(args) -> int:
     from bertkit.model import BertModel, compile_model, set_packing
     from bertkit.tasks.features import EmbedOptions, embed_texts
     from bertkit.train.dist import setup, teardown
+    from bertkit.utils.malloc import reuse_freed_memory
 
     if args.output.suffix != ".npy":
         raise BertkitError(f"--output {args.output}: expected a .npy file name")
     n = count_lines(args.input)
     info = setup(args.device)  # under torchrun: this process's rank in the group (gloo on CPU, nccl on GPU)
     try:
-        model, tok = load_pretrained(args.model, model_cls=BertModel, dtype=getattr(torch, args.dtype), device=info.device)
+        model, tok = load_pretrained(args.model, model_cls=BertModel, dtype=getattr(torch, args.dtype),
+                                     device=info.device)
         set_packing(model, args.packing)
         if args.compile:
             model = compile_model(model, info.device, args.packing)
@@ -92,7 +95,8 @@ def run(args) -> int:
         bar = _progress(n, enabled=info.is_main)
         t0 = time.perf_counter()
         blocks = embed_texts(model, tok, read_lines(args.input), opts, part=(info.rank, info.world_size))
-        _write_rows(args.output, n, cfg.hidden_size, blocks, info, bar)
+        with reuse_freed_memory(info.device.type == "cpu"):  # no fresh pages per batch (bertkit.utils.malloc)
+            _write_rows(args.output, n, cfg.hidden_size, blocks, info, bar)
         bar.close()
     finally:
         teardown(info)

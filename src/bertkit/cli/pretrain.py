@@ -22,7 +22,7 @@ SUMMARY_NAME = "run_summary.json"  # steps, seconds of training (this invocation
 
 # Keys that may change between a run and its resumption (they do not change what the steps compute).
 RESUMABLE_CHANGES = {"train.max_steps", "train.save_every", "train.eval_every", "train.keep_checkpoints",
-                     "train.log_every", "train.device", "train.reuse_freed_memory"}
+                     "train.log_every", "train.device", "train.reuse_freed_memory", "train.compile"}
 
 
 def add_parser(sub) -> None:

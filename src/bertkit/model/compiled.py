@@ -1,23 +1,32 @@
-"""``torch.compile`` for bertkit models (``train.compile``, ``embed --compile``).
+"""``torch.compile`` for bertkit models (``train.compile``, ``--compile``).
 
 A compiled model runs the padded encoder: the packed routes decide per batch from the mask (a host read and a
 Python branch, which break the graph) and change the token count with every batch (a new shape each time), so
 compilation would pay for little. Inductor fuses the elementwise work around the matmuls (bias, GELU, dropout,
-LayerNorm, softmax); on CPU it needs a C++ compiler and compiles for a minute or more per distinct shape class
-(BENCHMARKS.md, "torch.compile"), so it is an option, off by default.
+LayerNorm, softmax); on CPU it needs a C++ compiler and takes tens of seconds to compile (39 s for MiniLM's
+inference, 75 s for its training step here: BENCHMARKS.md, "Runtime options"), so it is an option, off by
+default.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
+import sys
 
 import torch
 from torch import nn
 
+from bertkit.config import COMPILABLE_PACKING
 from bertkit.model.bert import set_packing
 from bertkit.utils.errors import BertkitError
 
-COMPILABLE_PACKING = ("auto", "padded")
+
+def cpp_compiler() -> str | None:
+    """The C++ compiler inductor will use on this machine (``$CXX``, else g++; clang++ on macOS), or None when
+    it is not on PATH."""
+    name = os.environ.get("CXX", "clang++" if sys.platform == "darwin" else "g++")
+    return shutil.which(name)
 
 
 def compile_model(model: nn.Module, device: torch.device, packing: str = "auto") -> nn.Module:
@@ -26,8 +35,9 @@ def compile_model(model: nn.Module, device: torch.device, packing: str = "auto")
     for a CPU build) are raised as BertkitError before any compile starts."""
     if packing not in COMPILABLE_PACKING:
         raise BertkitError(f"packing={packing} cannot be compiled: a compiled model runs padded "
-                           "(use packing auto or padded)")
-    if device.type == "cpu" and not any(shutil.which(c) for c in ("g++", "c++", "clang++")):
-        raise BertkitError("torch.compile on CPU needs a C++ compiler on PATH (g++ or clang++); "
-                           "install one or run without compile")
+                           f"(use packing {' or '.join(COMPILABLE_PACKING)})")
+    if device.type == "cpu" and cpp_compiler() is None:
+        raise BertkitError("torch.compile on CPU needs a C++ compiler: "
+                           f"{os.environ.get('CXX', 'g++')} is not on PATH (install one, set CXX, or run without "
+                           "compile)")
     return torch.compile(set_packing(model, "padded"))

@@ -16,7 +16,6 @@ import torch
 from bertkit.data.batch import Batch, pad_encodings
 from bertkit.tokenizer import Tokenizer
 from bertkit.utils.errors import BertkitError
-from bertkit.utils.malloc import reuse_freed_memory
 
 POOLINGS = ("mean", "cls")
 
@@ -95,19 +94,18 @@ def embed_texts(
     model.eval()
     rank, world = part
     start = 0
-    with reuse_freed_memory(device.type == "cpu"):  # no fresh pages per batch (bertkit.utils.malloc)
-        for i, window in enumerate(_windows(texts, opts.window)):
-            if i % world != rank:
-                start += len(window)
-                continue
-            encs = tokenizer.encode_batch(window, max_length=opts.max_length, truncation=True)
-            order = sorted(range(len(encs)), key=lambda i: len(encs[i].input_ids))
-            for b in range(0, len(order), opts.batch_size):
-                idx = order[b : b + opts.batch_size]
-                batch = pad_encodings([encs[i] for i in idx], tokenizer.pad_token_id).to(device)
-                vec = embed_batch(model, batch, opts)
-                yield np.asarray(idx, dtype=np.int64) + start, vec
+    for i, window in enumerate(_windows(texts, opts.window)):
+        if i % world != rank:
             start += len(window)
+            continue
+        encs = tokenizer.encode_batch(window, max_length=opts.max_length, truncation=True)
+        order = sorted(range(len(encs)), key=lambda i: len(encs[i].input_ids))
+        for b in range(0, len(order), opts.batch_size):
+            idx = order[b : b + opts.batch_size]
+            batch = pad_encodings([encs[i] for i in idx], tokenizer.pad_token_id).to(device)
+            vec = embed_batch(model, batch, opts)
+            yield np.asarray(idx, dtype=np.int64) + start, vec
+        start += len(window)
 
 
 def _windows(texts: Iterable[str], size: int) -> Iterator[list[str]]:

@@ -130,7 +130,7 @@ class Trainer:
 
             self.model = DistributedDataParallel(self.model, device_ids=[dist.device.index]
                                                  if dist.device.type == "cuda" else None)
-        if settings.compile:  # training steps only: evaluation runs self.module as it is (its shapes vary more)
+        if settings.compile:  # the training steps only: evaluation runs self.module uncompiled (see evaluate)
             self.model = compile_model(self.model, dist.device, settings.packing)
         s = settings
         self.optimizer = build_optimizer(self.module, lr=s.lr, weight_decay=s.weight_decay, betas=s.betas,
@@ -278,6 +278,19 @@ class Trainer:
         """The objective's metrics over all of ``eval_data`` (every process's share) and the evaluator's, logged
         as kind=eval; with ``select_metric``, a better model than the best so far is saved into best/."""
         self.module.eval()
+        if self.settings.compile:  # compiling set the shared module padded; evaluation packs as configured
+            set_packing(self.module, self.settings.packing)
+        try:
+            record = self._evaluate()
+        finally:
+            if self.settings.compile:
+                set_packing(self.module, "padded")
+        self._write(record)
+        self._keep_best(record)
+        barrier(self.dist)
+        return record
+
+    def _evaluate(self) -> dict[str, Any]:
         record: dict[str, Any] = {"kind": "eval", "step": self.step}
         if self.eval_data is not None:
             acc = _Sums(self.dist.device)
@@ -289,9 +302,6 @@ class Trainer:
             record = self._reduce(acc, "eval")
         if self.evaluator is not None and self.dist.is_main:
             record |= self.evaluator(self.module)
-        self._write(record)
-        self._keep_best(record)
-        barrier(self.dist)
         return record
 
     def _keep_best(self, record: dict[str, Any]) -> None:

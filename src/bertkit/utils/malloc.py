@@ -6,11 +6,12 @@ are 226 MB) arrives as new pages that the kernel must fault in and zero. Those f
 arithmetic of the ops that write them: on a 2-core Xeon the float32 softmax of such a tensor took 125 ms with
 fresh pages and 37 ms with reused ones, and a MiniLM fine-tuning step of 32 x 384 tokens 9.1 s against 6.6 s
 (BENCHMARKS.md, "Fine-tuning"). Inference meets the same faults while glibc's dynamic threshold is still low:
-the whole process of ``bertkit embed`` on 4,000 SST-2 sentences took 10.4-11.6 s against 9.4-11.3 s with reuse
-(five interleaved runs each, medians 11.2 and 9.9 s). This is what jemalloc or tcmalloc preloaded would do; here
-it is two ``mallopt`` calls for the duration of training or inference, then glibc's steady state for a process
-of large chunks (mmap threshold 32 MiB, trim threshold 64 MiB, as its dynamic rule sets them) and a
-``malloc_trim``. The cost: the process keeps its peak heap while it runs instead of returning it between steps.
+with reuse the whole process of ``bertkit embed`` on 4,000 SST-2 sentences made 115-124 thousand minor page
+faults instead of 540-810 thousand and spent 0.5-0.6 s in the kernel instead of 1.7-2.4 s (BENCHMARKS.md,
+"Runtime options"). This is what jemalloc or tcmalloc preloaded would do; here it is two ``mallopt`` calls for
+the duration of training or of an inference pass, then glibc's steady state for a process of large chunks (mmap
+threshold 32 MiB, trim threshold 64 MiB, as its dynamic rule sets them) and a ``malloc_trim``. The cost: the
+process keeps its peak heap while it runs instead of returning it between steps.
 
 Only glibc on Linux has ``mallopt``; elsewhere (macOS, musl) this does nothing.
 """
@@ -41,31 +42,39 @@ def _glibc() -> ctypes.CDLL | None:
     return libc
 
 
-_lock = threading.Lock()
-_depth = 0  # blocks inside reuse_freed_memory now (mallopt is process-wide: the outermost block sets and restores)
+_lock = threading.RLock()
+_depth = 0  # blocks open now (mallopt is process-wide: the outermost block decides, sets and restores)
+_set = False  # the outermost block changed glibc's settings (so its end restores them)
+_active = False  # ... and glibc accepted the change
 
 
 @contextlib.contextmanager
 def reuse_freed_memory(enabled: bool = True) -> Iterator[bool]:
     """While the block runs, glibc serves large allocations from its heap and keeps freed memory (no mmap, no
     trimming below 2 GiB of free top); yields whether that took effect (False: not glibc, or not enabled).
-    Blocks nest (an evaluation inside training, an embedding inside another's): the outermost one restores."""
-    global _depth
-    libc = _glibc() if enabled else None
+
+    Blocks nest (an evaluation inside training): the outermost one decides, so ``enabled=False`` outside
+    (``train.reuse_freed_memory=false``) keeps glibc's defaults for everything inside, and only the outermost
+    block restores them when it ends."""
+    global _depth, _set, _active
+    libc = _glibc()
     if libc is None:
         yield False
         return
     with _lock:
-        ok = True
         if _depth == 0:
-            ok = bool(libc.mallopt(_M_MMAP_MAX, 0)) and bool(libc.mallopt(_M_TRIM_THRESHOLD, _INT_MAX))
+            _set = enabled
+            _active = enabled and bool(libc.mallopt(_M_MMAP_MAX, 0)) and \
+                bool(libc.mallopt(_M_TRIM_THRESHOLD, _INT_MAX))
         _depth += 1
+        active = _active
     try:
-        yield ok
+        yield active
     finally:
         with _lock:
             _depth -= 1
-            if _depth == 0:
+            if _depth == 0 and _set:
                 for param, value in _STEADY.items():
                     libc.mallopt(param, value)
                 libc.malloc_trim(0)
+                _set = _active = False
