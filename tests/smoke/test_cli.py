@@ -118,6 +118,13 @@ def test_embed_matches_sentence_transformers(minilm, sst2_lines, tmp_path):
     assert got.shape == ref.shape == (len(texts), 384) and got.dtype == np.float32
     cos = (got * ref).sum(1) / np.linalg.norm(ref, axis=1) / np.linalg.norm(got, axis=1)
     assert cos.min() >= 0.99999, f"lowest cosine {cos.min():.7f} at line {cos.argmin() + 1}"
+    # --dtype auto: bf16 weights where the CPU has native bf16 (the bound the benchmark checks), else float32
+    from bertkit.train.loop import cpu_has_native_bf16
+
+    bertkit("embed", "--model", minilm, sst2_lines, "--output", out, "--normalize", "--dtype", "auto")
+    auto = np.load(out)
+    cos = (auto * ref).sum(1) / np.linalg.norm(ref, axis=1) / np.linalg.norm(auto, axis=1)
+    assert auto.dtype == np.float32 and cos.min() >= (0.99 if cpu_has_native_bf16() else 0.99999), cos.min()
 
 
 def test_embed_layer_and_cls_pooling_match_transformers(minilm, sst2_lines, tmp_path):
@@ -169,6 +176,7 @@ def test_embed_bad_inputs(minilm, tmp_path):
                                                     "hidden_size": 256, "num_attention_heads": 8}))
     fails("--model", broken, ok, "-o", out, needles=("384", "256"))
     fails("--model", minilm, ok, "-o", out, "--pooling", "max", needles=("--pooling",))
+    fails("--model", minilm, ok, "-o", out, "--dtype", "fp8", needles=("'fp8'", "auto, float32, bfloat16"))
     fails("--model", minilm, ok, "-o", tmp_path / "nodir" / "o.npy", needles=("nodir",))
 
 

@@ -35,7 +35,8 @@ def add_parser(sub) -> None:
                    help="truncate to N tokens (default: the model's sentence-transformers max_seq_length if "
                         "it has one, else its max positions)")
     p.add_argument("--dtype", type=dtype_name, default="float32",
-                   help="the weights' dtype: float32 (default), bfloat16, or float16 on a GPU")
+                   help="the weights' dtype: float32 (default; the vectors sentence-transformers gives), bfloat16, "
+                        "float16 (GPU), or auto: bfloat16 on GPUs and CPUs with native bf16, else float32")
     p.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
     p.add_argument("--window", type=positive_int, default=4096,
                    help="texts sorted by length together (default 4096); under torchrun each process takes "
@@ -72,6 +73,7 @@ def run(args) -> int:
     from bertkit.model import BertModel, compile_model, set_packing
     from bertkit.tasks.features import EmbedOptions, embed_texts
     from bertkit.train.dist import setup, teardown
+    from bertkit.train.loop import autocast_dtype
     from bertkit.utils.malloc import reuse_freed_memory
 
     if args.output.suffix != ".npy":
@@ -79,8 +81,8 @@ def run(args) -> int:
     n = count_lines(args.input)
     info = setup(args.device)  # under torchrun: this process's rank in the group (gloo on CPU, nccl on GPU)
     try:
-        model, tok = load_pretrained(args.model, model_cls=BertModel, dtype=getattr(torch, args.dtype),
-                                     device=info.device)
+        dtype = autocast_dtype(args.dtype, info.device) if args.dtype == "auto" else getattr(torch, args.dtype)
+        model, tok = load_pretrained(args.model, model_cls=BertModel, dtype=dtype, device=info.device)
         set_packing(model, args.packing)
         if args.compile:
             model = compile_model(model, info.device, args.packing)

@@ -27,12 +27,12 @@ def existing_dir(text: str) -> Path:
 
 
 def dtype_name(text: str) -> str:
-    """A dtype's torch name (``getattr(torch, name)``); checked without importing torch, so that argparse, which
-    runs this on the default too, answers a usage error at once."""
-    table = {"float32": "float32", "fp32": "float32", "bfloat16": "bfloat16", "bf16": "bfloat16",
+    """A dtype's torch name (``getattr(torch, name)``) or ``auto``; checked without importing torch, so that
+    argparse, which runs this on the default too, answers a usage error at once."""
+    table = {"auto": "auto", "float32": "float32", "fp32": "float32", "bfloat16": "bfloat16", "bf16": "bfloat16",
              "float16": "float16", "fp16": "float16"}
     if text not in table:
-        raise argparse.ArgumentTypeError(f"unknown dtype {text!r} (choose float32, bfloat16 or float16)")
+        raise argparse.ArgumentTypeError(f"unknown dtype {text!r} (choose auto, float32, bfloat16 or float16)")
     return table[text]
 
 
