@@ -35,7 +35,7 @@ bench: $(STAMP)
 	$(VPY) benchmarks/finetune.py --tasks sst2 --seeds 1 --json runs/bench/finetune_sst2.json
 	$(VPY) benchmarks/vocab.py
 	$(VPY) benchmarks/prepare.py
-	$(VPY) benchmarks/pretrain.py
+	$(VPY) benchmarks/pretrain.py --processes 2
 
 clean:
 	rm -rf $(VENV)

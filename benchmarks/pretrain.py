@@ -22,8 +22,14 @@ self CPU time goes: each forward op by the module it ran in (embeddings, attenti
 ...), each backward op by the forward op that made its autograd node (matched by sequence number), and the
 clip, optimizer and zero_grad phases.
 
+With ``--processes R`` the float32 variants are also timed as each library's user runs them, in processes of
+their own, R rounds alternating (bertkit, transformers, bertkit, ...): bertkit's steps inside
+``reuse_freed_memory`` as ``Trainer.fit`` runs them (glibc keeps freed memory for reuse), the reference's with
+glibc's defaults. In the interleaved run both share one process and so one allocator setting (glibc's
+defaults), which the loop never trains with.
+
 Usage: python benchmarks/pretrain.py [--presets mini base] [--batch-sizes 32 8] [--repeats 5] [--warmup 2]
-                                     [--no-profile] [--json PATH]
+                                     [--processes R] [--no-profile] [--json PATH]
 """
 
 from __future__ import annotations
@@ -36,8 +42,11 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 import argparse  # noqa: E402
 import contextlib  # noqa: E402
 import gc  # noqa: E402
+import json  # noqa: E402
 import re  # noqa: E402
 import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 from collections import defaultdict  # noqa: E402
@@ -59,6 +68,7 @@ from bertkit.tokenizer import Tokenizer  # noqa: E402
 from bertkit.train.dist import DistInfo  # noqa: E402
 from bertkit.train.loop import LoopSettings, Trainer  # noqa: E402
 from bertkit.train.optim import build_optimizer  # noqa: E402
+from bertkit.utils.malloc import reuse_freed_memory  # noqa: E402
 from bertkit.utils.paths import shared_data_dir  # noqa: E402
 from common import machine, write_json  # noqa: E402  (benchmarks/common.py, beside this script)
 
@@ -342,12 +352,57 @@ def run_preset(preset: str, batch_size: int, store: _Store, tok: Tokenizer, args
            "real_tokens_per_batch": real / len(batches), "padding_fraction": 1 - real / cells,
            "masked_per_batch": masked / len(batches), "attn_implementation": theirs.config._attn_implementation,
            "agreement": check, "results": timed}
+    if args.processes:
+        out["processes"] = own_processes(preset, batch_size, tmp / preset, args)
     if not args.no_profile and preset == args.presets[0]:
         out["profile"] = {d: profile_step(bertkit_step(trainers[d]), batches[0], ours) for d in DTYPES}
         for d, p in out["profile"].items():
             print_profile(d, p)
         print(f"\ntop ops by self CPU time, bertkit bf16 step:\n{out['profile']['bf16']['top_ops']}")
     return out
+
+
+def own_processes(preset: str, batch_size: int, model_dir: Path, args) -> dict:
+    """The float32 steps of both libraries as their users run them, each round in processes of its own."""
+    rates: dict[str, list[float]] = defaultdict(list)
+    for r in range(args.processes):
+        for side in ("bertkit", "transformers"):
+            out = model_dir.parent / f"{preset}-{side}-{r}.json"
+            cmd = [sys.executable, __file__, "--one", side, preset, str(batch_size), str(model_dir), str(out),
+                   "--documents", str(args.documents), "--batches", str(args.batches), "--warmup", str(args.warmup),
+                   "--repeats", str(args.repeats)]
+            subprocess.run(cmd, check=True)
+            rates[side] += json.loads(out.read_text())
+    res = {s: {"tokens_per_s": max(v), "median_tokens_per_s": statistics.median(v), "all": v}
+           for s, v in rates.items()}
+    ref = res["transformers"]
+    print(f"  float32 in processes of their own ({args.processes} rounds; bertkit with freed memory reused as "
+          f"Trainer.fit runs it, transformers with glibc's defaults):")
+    for side, v in res.items():
+        print(f"  {side + ' fp32':<18} {v['tokens_per_s']:9.0f} {v['median_tokens_per_s']:9.0f} "
+              f"{v['tokens_per_s'] / ref['tokens_per_s']:10.2f}  (median ratio "
+              f"{v['median_tokens_per_s'] / ref['median_tokens_per_s']:.2f})")
+    return res
+
+
+def one_process(side: str, preset: str, batch_size: int, model_dir: Path, out: Path, args) -> None:
+    """``--one``: time ``side``'s float32 step on the benchmark's batches in this process; write tokens/s."""
+    import transformers
+
+    from bertkit.convert import load_pretrained
+
+    tok = Tokenizer.from_pretrained(shared_data_dir() / "vocab" / "bert-base-uncased")
+    batches = make_batches(wiki_store(tok, args.documents), tok, batch_size, args.batches, seed=0)
+    with tempfile.TemporaryDirectory(prefix="bertkit-bench-") as tmp:
+        if side == "bertkit":
+            model, _ = load_pretrained(model_dir, model_cls=BertForPreTraining)
+            step, memory = bertkit_step(bertkit_trainer(model, torch.float32, Path(tmp))), reuse_freed_memory()
+        else:
+            model = transformers.BertForPreTraining.from_pretrained(model_dir)
+            step, memory = hf_step(model, torch.float32), contextlib.nullcontext()
+        with memory:
+            rates = interleaved({side: step}, batches, args.warmup, args.repeats)[side]["all"]
+    out.write_text(json.dumps(rates))
 
 
 def main(argv=None) -> int:
@@ -358,9 +413,16 @@ def main(argv=None) -> int:
     ap.add_argument("--warmup", type=int, default=2, help="untimed rounds first")
     ap.add_argument("--batches", type=int, default=4, help="distinct batches, cycled")
     ap.add_argument("--documents", type=int, default=300, help="Wikipedia articles the batches are made from")
+    ap.add_argument("--processes", type=int, default=0, metavar="R",
+                    help="also time float32 in processes of their own, R rounds (see above)")
     ap.add_argument("--no-profile", action="store_true")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--one", nargs=5, metavar=("SIDE", "PRESET", "BATCH", "MODEL_DIR", "OUT"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.one:
+        side, preset, bs, model_dir, out = args.one
+        one_process(side, preset, int(bs), Path(model_dir), Path(out), args)
+        return 0
     if len(args.batch_sizes) != len(args.presets):
         ap.error("give one --batch-sizes value per preset")
 
