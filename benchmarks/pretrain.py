@@ -24,9 +24,9 @@ clip, optimizer and zero_grad phases.
 
 With ``--processes R`` the float32 variants are also timed as each library's user runs them, in processes of
 their own, R rounds alternating (bertkit, transformers, bertkit, ...): bertkit's steps inside
-``reuse_freed_memory`` as ``Trainer.fit`` runs them (glibc keeps freed memory for reuse), the reference's with
-glibc's defaults. In the interleaved run both share one process and so one allocator setting (glibc's
-defaults), which the loop never trains with.
+``reuse_freed_memory`` as ``Trainer.fit`` runs them by default (glibc keeps freed memory for reuse), the
+reference's with glibc's defaults, on the same batches (saved by this process) and initial weights. In the
+interleaved run both share one process and so one allocator setting, glibc's defaults.
 
 Usage: python benchmarks/pretrain.py [--presets mini base] [--batch-sizes 32 8] [--repeats 5] [--warmup 2]
                                      [--processes R] [--no-profile] [--json PATH]
@@ -193,8 +193,12 @@ def interleaved(variants: dict, batches: list[Batch], warmup: int, repeats: int)
             dt = time.perf_counter() - t0
             if r >= warmup:
                 rates[name].append(batch.num_tokens / dt)
-    return {name: {"tokens_per_s": max(v), "median_tokens_per_s": statistics.median(v), "all": v}
-            for name, v in rates.items()}
+    return {name: rate_summary(v) for name, v in rates.items()}
+
+
+def rate_summary(rates: list[float]) -> dict:
+    """Best and median tokens/s of timed steps, and all of them."""
+    return {"tokens_per_s": max(rates), "median_tokens_per_s": statistics.median(rates), "all": rates}
 
 
 # ---- profile ------------------------------------------------------------------------------------------------------
@@ -335,6 +339,10 @@ def run_preset(preset: str, batch_size: int, store: _Store, tok: Tokenizer, args
           f"(rel {check['grad_norm_rel_diff']:.1e})")
     if check["loss_abs_diff"] > 1e-5 or check["grad_norm_rel_diff"] > 1e-4:
         raise SystemExit(f"{preset}: bertkit and transformers disagree: {check}")
+    processes = None
+    if args.processes:  # first, while this process holds no optimizer state
+        torch.save(batches, tmp / f"{preset}-batches.pt")
+        processes = own_processes(tmp / preset, tmp / f"{preset}-batches.pt", args)
 
     trainers = {d: bertkit_trainer(ours, DTYPES[d], tmp / f"{preset}-{d}") for d in DTYPES}
     variants = {f"transformers {d}": hf_step(theirs, DTYPES[d]) for d in DTYPES}
@@ -352,8 +360,8 @@ def run_preset(preset: str, batch_size: int, store: _Store, tok: Tokenizer, args
            "real_tokens_per_batch": real / len(batches), "padding_fraction": 1 - real / cells,
            "masked_per_batch": masked / len(batches), "attn_implementation": theirs.config._attn_implementation,
            "agreement": check, "results": timed}
-    if args.processes:
-        out["processes"] = own_processes(preset, batch_size, tmp / preset, args)
+    if processes is not None:
+        out["processes"] = processes
     if not args.no_profile and preset == args.presets[0]:
         out["profile"] = {d: profile_step(bertkit_step(trainers[d]), batches[0], ours) for d in DTYPES}
         for d, p in out["profile"].items():
@@ -362,19 +370,18 @@ def run_preset(preset: str, batch_size: int, store: _Store, tok: Tokenizer, args
     return out
 
 
-def own_processes(preset: str, batch_size: int, model_dir: Path, args) -> dict:
-    """The float32 steps of both libraries as their users run them, each round in processes of its own."""
+def own_processes(model_dir: Path, batches: Path, args) -> dict:
+    """The float32 steps of both libraries as their users run them, each in processes of its own, the order of
+    the two alternating from round to round."""
     rates: dict[str, list[float]] = defaultdict(list)
     for r in range(args.processes):
-        for side in ("bertkit", "transformers"):
-            out = model_dir.parent / f"{preset}-{side}-{r}.json"
-            cmd = [sys.executable, __file__, "--one", side, preset, str(batch_size), str(model_dir), str(out),
-                   "--documents", str(args.documents), "--batches", str(args.batches), "--warmup", str(args.warmup),
-                   "--repeats", str(args.repeats)]
+        for side in (("bertkit", "transformers") if r % 2 == 0 else ("transformers", "bertkit")):
+            out = model_dir.parent / f"{model_dir.name}-{side}-{r}.json"
+            cmd = [sys.executable, __file__, "--one", side, str(model_dir), str(batches), str(out),
+                   "--warmup", str(args.warmup), "--repeats", str(args.repeats)]
             subprocess.run(cmd, check=True)
             rates[side] += json.loads(out.read_text())
-    res = {s: {"tokens_per_s": max(v), "median_tokens_per_s": statistics.median(v), "all": v}
-           for s, v in rates.items()}
+    res = {s: rate_summary(rates[s]) for s in ("bertkit", "transformers")}
     ref = res["transformers"]
     print(f"  float32 in processes of their own ({args.processes} rounds; bertkit with freed memory reused as "
           f"Trainer.fit runs it, transformers with glibc's defaults):")
@@ -385,19 +392,18 @@ def own_processes(preset: str, batch_size: int, model_dir: Path, args) -> dict:
     return res
 
 
-def one_process(side: str, preset: str, batch_size: int, model_dir: Path, out: Path, args) -> None:
-    """``--one``: time ``side``'s float32 step on the benchmark's batches in this process; write tokens/s."""
-    import transformers
-
-    from bertkit.convert import load_pretrained
-
-    tok = Tokenizer.from_pretrained(shared_data_dir() / "vocab" / "bert-base-uncased")
-    batches = make_batches(wiki_store(tok, args.documents), tok, batch_size, args.batches, seed=0)
+def one_process(side: str, model_dir: Path, batches_file: Path, out: Path, args) -> None:
+    """``--one``: time ``side``'s float32 step on the saved batches in this process; write its tokens/s."""
+    batches = torch.load(batches_file, weights_only=False)
     with tempfile.TemporaryDirectory(prefix="bertkit-bench-") as tmp:
         if side == "bertkit":
+            from bertkit.convert import load_pretrained
+
             model, _ = load_pretrained(model_dir, model_cls=BertForPreTraining)
             step, memory = bertkit_step(bertkit_trainer(model, torch.float32, Path(tmp))), reuse_freed_memory()
         else:
+            import transformers
+
             model = transformers.BertForPreTraining.from_pretrained(model_dir)
             step, memory = hf_step(model, torch.float32), contextlib.nullcontext()
         with memory:
@@ -417,12 +423,14 @@ def main(argv=None) -> int:
                     help="also time float32 in processes of their own, R rounds (see above)")
     ap.add_argument("--no-profile", action="store_true")
     ap.add_argument("--json", type=Path)
-    ap.add_argument("--one", nargs=5, metavar=("SIDE", "PRESET", "BATCH", "MODEL_DIR", "OUT"), help=argparse.SUPPRESS)
+    ap.add_argument("--one", nargs=4, metavar=("SIDE", "MODEL_DIR", "BATCHES", "OUT"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.one:
-        side, preset, bs, model_dir, out = args.one
-        one_process(side, preset, int(bs), Path(model_dir), Path(out), args)
+        side, model_dir, batches, out = args.one
+        one_process(side, Path(model_dir), Path(batches), Path(out), args)
         return 0
+    if args.processes < 0:
+        ap.error("--processes must be >= 0")
     if len(args.batch_sizes) != len(args.presets):
         ap.error("give one --batch-sizes value per preset")
 

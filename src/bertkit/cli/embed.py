@@ -36,7 +36,7 @@ def add_parser(sub) -> None:
                         "it has one, else its max positions)")
     p.add_argument("--dtype", type=dtype_name, default="float32",
                    help="the weights' dtype: float32 (default; the vectors sentence-transformers gives), bfloat16, "
-                        "float16 (GPU), or auto: bfloat16 on GPUs and CPUs with native bf16, else float32")
+                        "float16 (GPU only), or auto: bfloat16 on GPUs and CPUs with native bf16, else float32")
     p.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
     p.add_argument("--window", type=positive_int, default=4096,
                    help="texts sorted by length together (default 4096); under torchrun each process takes "
@@ -81,7 +81,7 @@ def run(args) -> int:
     n = count_lines(args.input)
     info = setup(args.device)  # under torchrun: this process's rank in the group (gloo on CPU, nccl on GPU)
     try:
-        dtype = autocast_dtype(args.dtype, info.device) if args.dtype == "auto" else getattr(torch, args.dtype)
+        dtype = autocast_dtype(args.dtype, info.device)  # the weights' dtype here (embed casts, it does not autocast)
         model, tok = load_pretrained(args.model, model_cls=BertModel, dtype=dtype, device=info.device)
         set_packing(model, args.packing)
         if args.compile:

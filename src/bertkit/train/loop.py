@@ -93,7 +93,7 @@ def autocast_dtype(name: str, device: torch.device) -> torch.dtype:
         return torch.bfloat16 if cpu_has_native_bf16() else torch.float32
     dtype = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[name]
     if dtype is torch.float16 and device.type != "cuda":
-        raise BertkitError("train.dtype=float16 needs a GPU; on a CPU use bfloat16")
+        raise BertkitError("dtype float16 needs a GPU; on a CPU use bfloat16")
     return dtype
 
 
