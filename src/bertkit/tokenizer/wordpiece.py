@@ -53,10 +53,11 @@ class WordPiece:
             end += 1
         return best, best_end
 
-    def _match(self, word: str, table: dict[str, int]) -> list[int] | None:
-        """Greedy longest match from the start of ``word`` (first piece from ``table``, then continuing
-        pieces): the ids, or None when a part matches no piece."""
+    def _match(self, word: str) -> list[int] | None:
+        """Greedy longest match from the start of ``word`` (a word-initial piece, then continuing pieces): the
+        ids, or None when a part matches no piece."""
         n = len(word)
+        table = self._first
         tid = table.get(word)
         if tid is not None and tid >= 0:  # the whole word is a token: the longest match at once
             return [tid]
@@ -82,5 +83,5 @@ class WordPiece:
 
     def split_ids(self, word: str) -> tuple[int, ...]:
         """The ids of :meth:`split` alone."""
-        got = self._match(word, self._first) if len(word) <= self.max_input_chars_per_word else None
+        got = self._match(word) if len(word) <= self.max_input_chars_per_word else None
         return (self.unk_id,) if got is None else tuple(got)
