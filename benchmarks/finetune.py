@@ -4,6 +4,7 @@ hyper-parameters, seeds, records and max lengths (the table in finetune_tasks.py
     python benchmarks/finetune.py [--tasks sst2,cola,...] [--seeds 1,2,3] [--side both|bertkit|reference]
                                   [--dtype auto|float32|bfloat16] [--json runs/bench/finetune.json]
                                   [--reuse-reference OLD.json] [--set section.key=value ...]
+                                  [--train-limit N] [--dev-limit N]
 
 Every run's result is appended to the JSON file as it finishes (``--resume`` skips runs already there), so a
 long sweep can be stopped and continued. The table shows, per task and side, the median of the best dev epoch's
@@ -11,6 +12,9 @@ headline metric over the seeds with its inter-quartile range, and the median tim
 evaluation after every epoch, on both sides (the ratio compares these). bertkit's whole ``finetune()`` call
 (reading, tokenising, loading, training, evaluating, saving) is shown too; the reference's reading and
 tokenising (Rust) and model loading are not in its figure.
+
+``--train-limit`` / ``--dev-limit`` take the first N records instead of the task's subset, on both sides (a
+larger subset where the table's is too small for the model to learn; give such runs their own --json).
 
 ``--reuse-reference OLD.json`` copies into --json the reference runs of OLD.json whose (task, seed) --json lacks,
 marked ``copied_from``: with the same task table the reference is deterministic for a given seed on the same CPU
@@ -25,6 +29,7 @@ reference gets glibc's default malloc while bertkit's loop keeps freed memory fo
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import statistics
 import subprocess
@@ -132,15 +137,18 @@ def main() -> int:
                     help="copy OLD.json's reference runs that --json lacks (metrics only; see the docstring)")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="a config override for bertkit's runs (ablations; recorded in each run; use its own --json)")
+    ap.add_argument("--train-limit", type=int, metavar="N",
+                    help="the first N training records instead of the task's subset, on both sides (use its own --json)")
+    ap.add_argument("--dev-limit", type=int, metavar="N", help="likewise for the dev records")
     ap.add_argument("--one", nargs=3, metavar=("TASK", "SIDE", "SEED"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.one:  # a child of _run_in_child: one run, its result as the last line of stdout
         name, side, seed = args.one
-        t, seed = task(name), int(seed)
+        t, seed = _subset(task(name), args), int(seed)
         r = run_ref(t, seed) if side == "reference" else run_bertkit(t, seed, args.dtype, tuple(args.set))
         print(json.dumps(r), flush=True)
         return 0
-    tasks = [task(n) for n in args.tasks.split(",")]
+    tasks = [_subset(task(n), args) for n in args.tasks.split(",")]
     seeds = [int(s) for s in args.seeds.split(",")]
     args.json.parent.mkdir(parents=True, exist_ok=True)
     doc = json.loads(args.json.read_text()) if args.json.is_file() and (args.resume or args.table_only) else \
@@ -159,7 +167,7 @@ def main() -> int:
                                and (side == "reference" or r["dtype"] == _dtype_name(args.dtype)) for r in doc["runs"])
                     if done:
                         continue
-                    r = _run_in_child(t.name, side, seed, args.dtype, args.set)
+                    r = _run_in_child(t.name, side, seed, args.dtype, args.set, _limit_args(args))
                     doc["runs"].append(r)
                     args.json.write_text(json.dumps(doc, indent=1) + "\n")
                     print(json.dumps(r), flush=True)
@@ -172,10 +180,20 @@ def main() -> int:
     return 0
 
 
-def _run_in_child(name: str, side: str, seed: int, dtype: str, sets: list[str]) -> dict:
+def _subset(t, args):
+    """``t`` with --train-limit / --dev-limit applied (the same records for both sides)."""
+    return dataclasses.replace(t, train_limit=args.train_limit or t.train_limit,
+                               dev_limit=args.dev_limit or t.dev_limit)
+
+
+def _limit_args(args) -> list[str]:
+    return [f"--{k}={v}" for k, v in (("train-limit", args.train_limit), ("dev-limit", args.dev_limit)) if v]
+
+
+def _run_in_child(name: str, side: str, seed: int, dtype: str, sets: list[str], limits: list[str]) -> dict:
     """One run in a fresh process (see the docstring); its stderr passes through."""
     out = subprocess.run([sys.executable, __file__, "--one", name, side, str(seed), "--dtype", dtype,
-                          *(f"--set={x}" for x in sets)],
+                          *(f"--set={x}" for x in sets), *limits],
                          stdout=subprocess.PIPE, text=True)
     if out.returncode != 0:
         raise SystemExit(f"{name} {side} seed {seed}: the run failed (exit {out.returncode})")
