@@ -29,3 +29,16 @@ def test_fill_mask_matches_the_transformers_pipeline(hf_checkpoint, transformers
             assert p.ids == [x["token"] for x in w]
             torch.testing.assert_close(torch.tensor(p.probabilities), torch.tensor([x["score"] for x in w]),
                                        rtol=0, atol=1e-6)
+
+
+def test_a_mask_beyond_the_model_positions_is_an_error(hf_checkpoint):
+    """Truncation to the model's 40 positions would drop the [MASK]: one error, not an empty answer."""
+    from bertkit.utils.errors import BertkitError
+
+    _, d = hf_checkpoint("BertForMaskedLM", seed=3, vocab_size=99, hidden_size=36, num_attention_heads=3,
+                         intermediate_size=37, num_hidden_layers=2, max_position_embeddings=40)
+    model, tok = load_pretrained(d)
+    near = " ".join(["tok5"] * 37) + " [MASK]"  # [CLS] + 37 + [MASK] + [SEP] = 40 tokens: seen
+    assert len(fill_mask(model, tok, [near])[0]) == 1
+    with pytest.raises(BertkitError, match=r"text 2: 1 \[MASK\] beyond the first 40 tokens"):
+        fill_mask(model, tok, [near, "tok5 " + near])

@@ -325,6 +325,50 @@ def test_bad_input_gets_one_line_and_no_output(sst2_run, data_dir, model_dir, tm
     assert not out.exists() and not [p for p in tmp_path.iterdir() if p.name.startswith(".out.")]
 
 
+def test_a_users_own_columns_blank_lines_and_output_paths(data_dir, model_dir, tmp_path):
+    """A CSV with its own column names (named at fine-tuning), CRLF line ends, labels with spaces: predict reads
+    plain text with blank lines (one record per line) and an unlabelled CSV without being told the columns
+    again; evaluate takes the same flags; a folder as --output, a too long max_seq_length and a --table name
+    with a dot of its own are handled."""
+    import csv
+
+    src = _need_file(data_dir / "glue_sst2" / "dev.tsv")
+    rows = [ln.rstrip("\n").split("\t") for ln in src.read_text(encoding="utf-8").splitlines()[1:33]]
+    train = tmp_path / "reviews.CSV"
+    with open(train, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f, lineterminator="\r\n")
+        w.writerow(["Sentiment ", "Review Text"])
+        w.writerows([[f"{label} ", text] for text, label in rows])
+    out = tmp_path / "model"
+    bertkit("finetune", "--task", "classify", "--model", model_dir, "--train", train, "--output", out, *FAST,
+            "--text-columns", "Review Text", "--label-column", "Sentiment")
+    assert json.loads((out / "config.json").read_text())["id2label"] == {"0": "0", "1": "1"}
+    txt = tmp_path / "lines.txt"
+    txt.write_text("a gorgeous film .\n\nsloppy and dull .\n", encoding="utf-8")
+    assert len(_predict(out, txt)) == 3
+    unlabelled = tmp_path / "unlabelled.csv"
+    unlabelled.write_text("Review Text\na gorgeous film .\n", encoding="utf-8")
+    assert len(_predict(out, unlabelled)) == 1
+    dev = tmp_path / "dev.csv"
+    dev.write_text("text,label\na gorgeous film .,1\nsloppy and dull .,0\n", encoding="utf-8")
+    scores = _evaluate(out, dev, "--text-columns", "text", "--label-column", "label", "--table", tmp_path / "t.v1")
+    assert scores["examples"] == 2 and {"t.v1.csv", "t.v1.md"} <= files_under(tmp_path)
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    assert_one_line_error(bertkit("predict", "--model", out, txt, "--output", folder, check=False),
+                          f"{folder}: is a folder")
+    assert_one_line_error(bertkit("predict", "--model", out, txt, "--set", "data.max_seq_length=1000",
+                                  check=False), "exceeds the model's max_position_embeddings=512")
+    assert_one_line_error(bertkit("evaluate", "--model", out, "--data", dev, "--table", tmp_path / "no" / "t",
+                                  check=False), "does not exist")
+
+
+def _need_file(path: Path) -> Path:
+    if not path.is_file():
+        pytest.skip(f"data missing: {path}")
+    return path
+
+
 def test_squad_answer_mismatch_is_counted_and_skipped(data_dir, model_dir, tmp_path):
     train = _squad_slice(data_dir, "squadshifts_new_wiki/new_wiki_v1.0.json.gz", 8, tmp_path / "train.json")
     data = json.loads(train.read_text())

@@ -188,8 +188,8 @@ def test_squad(tmp_path):
     [
         ('{"data": [\n{"paragraphs": 3', r"line 2: not valid JSON"),
         ('{"dat": []}', r"top level: missing 'data'"),
-        ('{"data": [{"paragraphs": [{"context": "c", "qas": [{"id": "x", "question": "q"}]}]}]}',
-         r"data\[0\].paragraphs\[0\].qas\[0\]: missing 'answers'"),
+        ('{"data": [{"paragraphs": [{"context": "c", "qas": [{"id": "x", "answers": []}]}]}]}',
+         r"data\[0\].paragraphs\[0\].qas\[0\]: missing 'question'"),  # (no 'answers' is a file to predict on)
         ('{"data": [{"paragraphs": [{"context": "c", "qas": [{"id": "x", "question": "q", '
          '"answers": [{"text": "c", "answer_start": "0"}]}]}]}]}', r"answers\[0\].answer_start: expected int"),
     ],

@@ -35,9 +35,9 @@ def _need(data_dir, rel):
                                  "growth strategy .", "\" The foodservice pie business does not fit our long-term "
                                  "growth strategy .", "1", 2),
     ("glue_rte/dev.tsv", False, None, None, "not_entailment", 2),
-    ("glue_stsb/dev.tsv", True, "A man with a hard hat is dancing.", "A man wearing a hard hat is dancing.", "5.000", 2),
+    ("glue_stsb/dev.tsv", True, "A man with a hard hat is dancing.", "A man wearing a hard hat is dancing.", 5.0, 2),
     ("sick/trial.tsv", False, None, None, "CONTRADICTION", 2),
-    ("sick/trial.tsv", True, None, None, "3.6", 2),
+    ("sick/trial.tsv", True, None, None, 3.6, 2),  # scores are read as floats
     ("glue_cola/dev.tsv", False, "The sailors rode the breeze clear of the rocks.", None, "1", 1),
     ("imdb/test.csv.gz", False, None, None, "0", 2),
 ])
@@ -189,3 +189,89 @@ def test_the_commands_list_every_task_family():
     from bertkit.cli.task_families import FAMILIES
 
     assert TASKS == tuple(FAMILIES)
+
+
+# ---- a user's own files: formats, names and values the shared data sets do not show ------------------------------
+
+
+def test_labels_are_normalised_and_header_names_stripped(tmp_path):
+    jsonl = tmp_path / "mixed.JSONL"  # the suffix in any case
+    jsonl.write_text('{"text": "a", "label": 1}\n{"text": "b", "label": 1.0}\n{"text": "c", "label": 0}\n'
+                     '{"text": "d", "label": " 0 "}\n{"text": "e", "label": true}\n', encoding="utf-8")
+    assert [ex.label for ex in read_text_examples(jsonl)] == ["1", "1", "0", "0", "true"]
+    tsv = tmp_path / "spaces.tsv"
+    tsv.write_text("sentence \t label\na fine film\t1 \na dull one\t0\n", encoding="utf-8")
+    examples = read_text_examples(tsv)
+    assert [ex.label for ex in examples] == ["1", "0"] and ft.label_set([ex.label for ex in examples]) == ["0", "1"]
+    csv_file = tmp_path / "upper.CSV"
+    csv_file.write_text('text, label\n"quoted, with a comma",1\n', encoding="utf-8")
+    assert [(ex.text, ex.label) for ex in read_text_examples(csv_file)] == [("quoted, with a comma", "1")]
+    assert ft.label_set(["01", "1", "2"]) == ["01", "1", "2"]  # ties under int() in a fixed order
+
+
+def test_regression_labels_must_be_finite_numbers(tmp_path):
+    for bad, line in (("nan", 3), ("inf", 3), ("n/a", 3)):
+        f = tmp_path / f"{bad.replace('/', '')}.tsv"
+        f.write_text(f"sentence1\tsentence2\tscore\na\tb\t4.5\nc\td\t{bad}\n", encoding="utf-8")
+        with pytest.raises(BertkitError, match=rf"{f}: line {line}: score='{bad}' is not a (finite )?number"):
+            read_text_examples(f, scores=True)
+    ok = tmp_path / "ok.tsv"
+    ok.write_text("sentence1\tsentence2\tscore\na\tb\t 4.5\n", encoding="utf-8")
+    assert read_text_examples(ok, scores=True)[0].label == 4.5
+
+
+def test_prediction_input_needs_no_labels_and_plain_text_keeps_every_line(tmp_path):
+    tsv = tmp_path / "unlabelled.tsv"
+    tsv.write_text("Review Text\nfine\nbad\n", encoding="utf-8")
+    got = read_text_examples(tsv, columns=["Review Text"], label="Sentiment", need_labels=False)
+    assert [(ex.text, ex.label) for ex in got] == [("fine", None), ("bad", None)]
+    with pytest.raises(BertkitError, match="no column 'Sentiment'"):
+        read_text_examples(tsv, columns=["Review Text"], label="Sentiment")
+    txt = tmp_path / "lines.txt"
+    txt.write_text("first\n\n  \nlast\n", encoding="utf-8")  # a model trained on named columns reads it too
+    got = read_text_examples(txt, columns=["Review Text"], need_labels=False)
+    assert [ex.text for ex in got] == ["first", "", "  ", "last"]
+
+
+def test_csv_fields_longer_than_128_kib(tmp_path):
+    review = "word " * 40_000  # 200 KB, one field
+    f = tmp_path / "long.csv"
+    f.write_text(f'text,label\n"{review}",1\nshort,0\n', encoding="utf-8")
+    assert [len(ex.text) for ex in read_text_examples(f)] == [len(review), 5]
+
+
+def test_ner_files_are_told_apart_by_content_and_io_tags_read(tmp_path):
+    from bertkit.tasks.metrics import entity_spans
+
+    io = tmp_path / "io_tags"  # no suffix: CoNLL columns with bare (IO) tags
+    io.write_text("Angela PER\nMerkel PER\nvisited O\nParis LOC\n. O\n\nHello O\n", encoding="utf-8")
+    sents = read_words_examples(io)
+    assert sents[0].tags == ["I-PER", "I-PER", "O", "I-LOC", "O"] and sents[1].words == ["Hello"]
+    assert entity_spans(sents[0].tags) == [("PER", 0, 2), ("LOC", 3, 4)]
+    tsv = tmp_path / "tagged.tsv"  # CoNLL columns in a .tsv, IOB2 kept as it is
+    tsv.write_text("EU\tB-ORG\nrejects\tO\nGerman\tB-MISC\n", encoding="utf-8")
+    assert read_words_examples(tsv)[0].tags == ["B-ORG", "O", "B-MISC"]
+    plain = tmp_path / "news"  # no suffix: plain text, one sentence a line, blank lines kept
+    plain.write_text("Angela Merkel met Emmanuel Macron in Paris .\r\n\r\nShares of Apple rose .\r\n",
+                     encoding="utf-8")
+    sents = read_words_examples(plain)
+    assert [s.words for s in sents] == [["Angela", "Merkel", "met", "Emmanuel", "Macron", "in", "Paris", "."], [],
+                                        ["Shares", "of", "Apple", "rose", "."]]
+    assert all(s.tags is None for s in sents)
+
+
+def test_squad_without_answers_and_with_repeated_ids(tmp_path):
+    from bertkit.cli.task_families import FAMILIES
+
+    ctx = "Ann wrote the book in Paris."
+    data = {"data": [{"title": "t", "paragraphs": [{"context": ctx, "qas": [
+        {"id": "q", "question": "Who wrote it?", "answers": [{"text": "Ann", "answer_start": 0}]},
+        {"id": "q", "question": "Where?", "answers": [{"text": "Paris", "answer_start": 22}]},
+        {"id": "r", "question": "What?"}]}]}]}
+    f = tmp_path / "dup.json"
+    f.write_text(json.dumps(data), encoding="utf-8")
+    examples = read_squad(f)
+    assert [len(ex.answers) for ex in examples] == [1, 1, 0]
+    preds = [{"answer": "Ann"}, {"answer": "Ann"}, {"answer": "x"}]
+    # scored question by question (ids repeat): 1 of the 2 answered questions is right
+    assert FAMILIES["qa"].score(preds, examples, None)["exact_match"] == 0.5

@@ -156,6 +156,30 @@ def test_output_is_a_model_directory_with_logs(store, tmp_path):
     assert ran.train.lr == 1e-3  # the preset's default, resolved and written down
 
 
+def test_a_loss_that_is_not_a_number_stops_the_run(store, tmp_path, monkeypatch):
+    """A diverged run (here: the MLM loss made NaN from step 3) ends with one error naming the step, after
+    logging it, instead of training on and saving NaN weights as a finished model."""
+    from bertkit.tasks.pretraining import PretrainingObjective
+    from bertkit.utils.errors import BertkitError
+
+    calls = []
+    original = PretrainingObjective.loss_and_metrics
+
+    def poisoned(self, model, batch):
+        sums = original(self, model, batch)
+        calls.append(1)
+        if len(calls) >= 3:
+            sums["mlm_loss"] = sums["mlm_loss"] * float("nan")
+        return sums
+
+    monkeypatch.setattr(PretrainingObjective, "loss_and_metrics", poisoned)
+    out = tmp_path / "run"
+    with pytest.raises(BertkitError, match="step 3: mlm_loss is not a number"):
+        _run(store, out, ["train.max_steps=6"])
+    assert [r["step"] for r in _records(out / "train_log.jsonl")] == [1, 2, 3]
+    assert not (out / "model.safetensors").exists()
+
+
 def test_schedule_warmup_then_linear_decay():
     p = torch.nn.Parameter(torch.zeros(1))
     opt = torch.optim.SGD([p], lr=1.0)

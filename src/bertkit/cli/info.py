@@ -10,7 +10,7 @@ from bertkit.cli.options import existing_dir
 def add_parser(sub) -> None:
     p = sub.add_parser("info", help="describe a checkpoint folder", description="Print the config, parameter "
                        "count and heads of a Hugging Face style BERT checkpoint folder.")
-    p.add_argument("dir", metavar="DIR", type=existing_dir)
+    p.add_argument("dir", metavar="DIR", type=existing_dir, help="a checkpoint folder (config.json, weights)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     p.set_defaults(run=run)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 
@@ -13,6 +14,16 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text}")
     return value
 
 
@@ -52,3 +63,26 @@ def add_inference_options(p) -> None:
     add_packing_option(p)
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="data.KEY=VALUE",
                    help="change a data setting, e.g. --set data.max_seq_length=256")
+
+
+def add_column_options(p) -> None:
+    """--text-columns and --label-column, for tabular task files whose column names are not common ones."""
+    p.add_argument("--text-columns", help="text column(s) A[,B] when the names are not common ones "
+                   "(data.text_columns)")
+    p.add_argument("--label-column", help="label column when its name is not a common one (data.label_column)")
+
+
+def column_sets(args) -> list[str]:
+    """The ``--set`` overrides that --text-columns and --label-column stand for."""
+    sets = []
+    if args.text_columns:
+        sets.append("data.text_columns=" + json.dumps([c.strip() for c in args.text_columns.split(",")]))
+    if args.label_column:
+        sets.append(f"data.label_column={args.label_column}")
+    return sets
+
+
+def describe(doc: str, part: int = 0) -> str:
+    """Paragraph ``part`` of a command module's docstring as a --help description: one line, without the
+    reStructuredText double backquotes."""
+    return doc.split("\n\n")[part].replace("\n", " ").replace("``", "")

@@ -3,8 +3,8 @@
 Keys: classification ``label`` and ``probabilities``; regression ``score``; NER ``entities`` (``type``,
 ``text``, ``start``, ``end`` in characters); QA ``id``, ``answer``, ``start``, ``end``, ``score``; multiple
 choice ``label`` (the index) and ``scores``. INPUT is a file in any of the task's formats (gold labels are
-ignored) or plain text, one text per line. Long texts are truncated to the model's maximum, or with --windows
-(classification) scored as overlapping windows whose probabilities are averaged.
+ignored) or plain text, one text per line (a blank line too). Long texts are truncated to the model's maximum,
+or with --windows (classification, regression) scored as overlapping windows whose predictions are averaged.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-from bertkit.cli.options import add_inference_options, existing_dir
+from bertkit.cli.options import add_column_options, add_inference_options, column_sets, describe, existing_dir
 from bertkit.utils.errors import BertkitError
 from bertkit.utils.io import atomic_path
 
@@ -23,11 +23,12 @@ KEYS = {"classify": ("label", "probabilities"), "regress": ("score",), "ner": ("
 
 def add_parser(sub) -> None:
     p = sub.add_parser("predict", help="predictions of a fine-tuned model, as JSON lines",
-                       description=__doc__.split("\n\n")[0].replace("\n", " "))
+                       description=describe(__doc__))
     p.add_argument("--model", required=True, type=existing_dir, help="fine-tuned model folder")
     p.add_argument("input", type=Path, help="input file (a task format, or plain text one per line)")
     p.add_argument("--output", type=Path, help="JSONL file (default: standard output)")
-    p.add_argument("--windows", action="store_true", help="classification: average over sliding windows")
+    p.add_argument("--windows", action="store_true", help="classification and regression: average over sliding windows")
+    add_column_options(p)
     add_inference_options(p)
     p.set_defaults(run=run)
 
@@ -43,7 +44,7 @@ def run(args) -> int:
     set_packing(model, args.packing)
     if args.windows and fam.name not in ("classify", "regress"):
         raise BertkitError(f"--windows is for classification and regression, not {fam.name}")
-    data = data_config(args.model, args.overrides)
+    data = data_config(args.model, column_sets(args) + args.overrides)
     examples = fam.read(args.input, data, need_labels=False)
     if not examples:
         raise BertkitError(f"{args.input}: no records")

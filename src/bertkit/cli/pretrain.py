@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bertkit.cli.options import positive_int
+from bertkit.cli.options import describe, positive_int
 from bertkit.utils.errors import BertkitError
 
 SUMMARY_NAME = "run_summary.json"  # steps, seconds of training (this invocation), dtype, final metrics
@@ -27,7 +27,7 @@ RESUMABLE_CHANGES = {"train.max_steps", "train.save_every", "train.eval_every", 
 
 def add_parser(sub) -> None:
     p = sub.add_parser("pretrain", help="pretrain BERT (MLM + NSP) from a token store",
-                       description=__doc__.split("\n\n")[0].replace("\n", " "))
+                       description=describe(__doc__))
     p.add_argument("--data", required=True, type=Path, help="token store folder (from bertkit prepare)")
     p.add_argument("--output", required=True, type=Path, help="run folder; a Hugging Face model at the end")
     p.add_argument("--config", type=Path, help="YAML run config (sections model, data, train)")

@@ -254,9 +254,10 @@ class QA(Family):
                              max_answer_length=data.max_answer_length)
 
     def score(self, predictions, examples, labels):
-        answered = [(p, ex) for p, ex in zip(predictions, examples) if ex.answers]
-        return metrics.squad_scores({ex.id: p["answer"] for p, ex in answered},
-                                    {ex.id: [a.text for a in ex.answers] for _, ex in answered})
+        # keyed by position, not by id: a file whose ids repeat is still scored question by question
+        answered = [(i, p, ex) for i, (p, ex) in enumerate(zip(predictions, examples)) if ex.answers]
+        return metrics.squad_scores({i: p["answer"] for i, p, _ in answered},
+                                    {i: [a.text for a in ex.answers] for i, _, ex in answered})
 
     def rows(self, predictions, examples):
         return [{"id": ex.id, "question": ex.question, "prediction": p["answer"],
@@ -346,10 +347,21 @@ def data_config(model_dir, overrides: list[str]):
     return (cfg.with_overrides(overrides) if overrides else cfg).data
 
 
+def check_max_length(fam: Family, data: TaskDataConfig, config) -> int:
+    """The family's sequence length under ``data``, checked against the model's positions."""
+    max_len = fam.max_len(data)
+    if max_len > config.max_position_embeddings:
+        raise BertkitError(f"data.max_seq_length={max_len} exceeds the model's max_position_embeddings="
+                           f"{config.max_position_embeddings}")
+    return max_len
+
+
 def predict_examples(model, tok, fam: Family, labels, examples: list, data: TaskDataConfig, *, dtype,
                      windows: bool = False, device="cpu") -> list[dict]:
     """Predictions for ``examples`` (one dict per example, in order) with a fine-tuned model."""
     from bertkit.tasks.inference import run_features
+
+    check_max_length(fam, data, model.config)
 
     feats = fam.encode(tok, examples, data, labels, training=False, windows=windows)
     outs = run_features(model, feats, tok.pad_token_id, device=device, dtype=dtype)

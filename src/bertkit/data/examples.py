@@ -7,13 +7,15 @@ plain text; QA examples are :class:`bertkit.data.tasks.squad.SquadExample`.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bertkit.data.tasks.conll import read_conll
-from bertkit.data.tasks.table import Records, field as get_field, label_column, read_records, text_columns
+from bertkit.data.tasks.table import (Records, field as get_field, is_table, label_column, read_plain_text,
+                                      read_records, text_columns)
 from bertkit.utils.errors import BertkitError
 from bertkit.utils.io import read_lines
 
@@ -67,48 +69,100 @@ class ChoiceExample:
 
 def read_text_examples(path, *, columns: list[str] | None = None, label: str | None = None, scores: bool = False,
                        limit: int | None = None, need_labels: bool = True) -> list[TextExample]:
-    """Texts (or pairs) and labels of a tabular file; columns found by common names unless given. Without a
-    label column the labels are None (an error when ``need_labels``)."""
+    """Texts (or pairs) and labels of a tabular file; columns found by common names unless given. Class labels
+    are strings (see :func:`_label_text`); with ``scores`` (regression) they are finite floats, checked here.
+    Without ``need_labels`` (prediction) labels are not read: every label is None, and a file without the
+    label column, or with any value in it, is fine."""
     records = read_records(path, limit)
     cols = text_columns(records, columns)
-    lab = label_column(records, label, scores=scores, required=need_labels)
+    lab = label_column(records, label, scores=scores) if need_labels else None
     out = []
     for row in records.rows:
         text = get_field(records, row, cols[0])
         pair = get_field(records, row, cols[1]) if len(cols) > 1 else None
-        y = get_field(records, row, lab) if lab is not None else None
-        if need_labels and y == "":
+        y = _label_text(get_field(records, row, lab, object)) if lab is not None else None
+        if y == "":
             raise BertkitError(f"{records.where(row)}: empty label in column {lab!r}")
+        if scores and y is not None:
+            y = _score(y, records.where(row), lab)
         out.append(TextExample(text, pair, y, records.where(row)))
     return out
 
 
+def _score(text: str, where: str, column: str) -> float:
+    """A regression label: a finite number (a NaN or an infinity would turn the loss, and Spearman, to nonsense)."""
+    try:
+        y = float(text)
+    except ValueError:
+        raise BertkitError(f"{where}: {column}={text!r} is not a number (regression)") from None
+    if not math.isfinite(y):
+        raise BertkitError(f"{where}: {column}={text!r} is not a finite number (regression)")
+    return y
+
+
+def _label_text(value: Any) -> str:
+    """A label as the string it is known by: surrounding spaces dropped (``"0 "`` is ``"0"``), and a JSON
+    number written as an integer when it is one (``1`` and ``1.0`` are ``"1"``; JSON ``true`` is ``"true"``)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
 def read_words_examples(path, *, limit: int | None = None) -> list[WordsExample]:
-    """NER sentences: a CoNLL column file (word first, tag last), or plain text (``.txt``: one sentence per
-    line, words split on whitespace, no tags)."""
+    """NER sentences: a CoNLL column file (word first, tag last, a blank line between sentences), or plain text
+    (one sentence per line, words split on whitespace, no tags), told apart by the content (see
+    :func:`_looks_like_conll`), not by the file name.
+
+    Tags without a scheme prefix (the IO scheme: ``PER``, ``LOC``) are read as ``I-PER``, ``I-LOC``: a run of
+    one type is then one entity, as in IOB1 (conlleval and seqeval would read ``PER`` as the prefix ``P``/``PER``
+    of an untyped chunk and find no entities)."""
     p = Path(path)
-    if p.name.removesuffix(".gz").endswith(".txt") and not _looks_like_conll(p):
-        records = read_records(p, limit)
+    if not _looks_like_conll(p):
+        if is_table(p):  # a TSV/CSV/JSONL: its text column, one sentence per record
+            records = read_records(p, limit)
+            col = text_columns(records)[0]
+            return [WordsExample.from_text(get_field(records, r, col), records.where(r)) for r in records.rows]
+        records = read_plain_text(p, limit)
         return [WordsExample.from_text(r.fields["text"], records.where(r)) for r in records.rows]
     sentences = read_conll(p)[:limit] if limit else read_conll(p)
-    return [WordsExample.from_words(words, tags, f"{p}: sentence {i + 1}") for i, (words, tags) in enumerate(sentences)]
+    return [WordsExample.from_words(words, [_iob_tag(t) for t in tags], f"{p}: sentence {i + 1}")
+            for i, (words, tags) in enumerate(sentences)]
+
+
+CONLL_SUFFIXES = (".conll", ".conll2003", ".iob", ".iob2", ".bio", ".bioes")
+_TAG = re.compile(r"O|[BIESLU][-_].+")
+_PREFIXED = re.compile(r"[BIESLU][-_].")
+
+
+def _iob_tag(tag: str) -> str:
+    """``tag`` in a scheme with prefixes: a bare IO tag (``PER``) becomes ``I-PER``; ``O`` and prefixed tags
+    (``B-PER``, ``S_LOC``, ...) are kept."""
+    return tag if tag == "O" or _PREFIXED.match(tag) else f"I-{tag}"
 
 
 def _looks_like_conll(p: Path) -> bool:
-    """A .txt whose first non-blank lines have two or more columns with a tag-like last column."""
-    seen = 0
+    """A CoNLL column file: named so (:data:`CONLL_SUFFIXES`), or one whose first non-blank lines (up to 200)
+    hold a ``-DOCSTART-`` line, or have two or more columns with a tag-like last one (``O``, ``B-PER``, ...)
+    for at least half of them. Plain text fails the test: its lines end in ordinary words."""
+    name = p.name.lower().removesuffix(".gz")
+    if name.endswith(CONLL_SUFFIXES):
+        return True
+    if is_table(p) and not name.endswith(".tsv"):  # a .tsv may hold CoNLL columns
+        return False
+    seen = tagged = 0
     for line in read_lines(p):
         cols = line.split()
         if not cols:
             continue
         if cols[0] == "-DOCSTART-":
             return True
-        if len(cols) < 2 or not re.fullmatch(r"O|[BIES]-.+|[BIES]_.+", cols[-1]):
-            return False
         seen += 1
-        if seen >= 5:
+        tagged += len(cols) >= 2 and bool(_TAG.fullmatch(cols[-1]))
+        if seen >= 200:
             break
-    return seen > 0
+    return seen > 0 and tagged * 2 >= seen
 
 
 CONTEXT_KEYS = ("context", "ctx", "sent1", "question", "premise", "startphrase")

@@ -74,7 +74,7 @@ def label_set(labels: Sequence[str]) -> list[str]:
     """The sorted set of training labels (numerically when every label is an integer: "2" before "10")."""
     found = set(labels)
     try:
-        return sorted(found, key=int)
+        return sorted(found, key=lambda lab: (int(lab), lab))
     except ValueError:
         return sorted(found)
 

@@ -25,13 +25,23 @@ class MaskPrediction:
 
 
 @torch.inference_mode()
-def fill_mask(model, tokenizer, texts: list[str], top_k: int = 5, max_length: int = 512
+def fill_mask(model, tokenizer, texts: list[str], top_k: int = 5, max_length: int | None = None
               ) -> list[list[MaskPrediction]]:
-    """For each text, one :class:`MaskPrediction` per [MASK] token, in order (an empty list if it has none)."""
+    """For each text, one :class:`MaskPrediction` per [MASK] token, in order (an empty list if it has none).
+
+    Texts are truncated to ``max_length`` tokens (default: the model's positions); a [MASK] that truncation
+    would drop is a BertkitError naming the text, not a silently shorter answer."""
     if not hasattr(model, "mlm"):
         raise BertkitError(f"this checkpoint ({type(model).__name__}) has no MLM head: fill-mask needs a "
                            "BertForPreTraining or BertForMaskedLM checkpoint")
+    max_length = max_length or model.config.max_position_embeddings
     encs = tokenizer.encode_batch(texts, max_length=max_length, truncation=True)
+    mask = tokenizer.mask_token_id
+    for i, (text, enc) in enumerate(zip(texts, encs)):
+        lost = tokenizer.encode_ids(text).count(mask) - enc.input_ids.count(mask)
+        if lost:
+            raise BertkitError(f"text {i + 1}: {lost} {tokenizer.mask_token} beyond the first {max_length} tokens "
+                               "(what the model sees); shorten the text")
     batch = pad_encodings(encs, tokenizer.pad_token_id).to(next(model.parameters()).device)
     flat = torch.nonzero(batch.input_ids.flatten() == tokenizer.mask_token_id).flatten()  # (M,)
     out: list[list[MaskPrediction]] = [[] for _ in texts]

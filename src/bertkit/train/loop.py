@@ -123,6 +123,7 @@ class Trainer:
         self.output, self.tokenizer, self.run_config, self.title = output, tokenizer, run_config, title
         self.eval_data, self.evaluator = eval_data, evaluator
         self.best: dict[str, Any] | None = None  # {"step", "metrics"} of the model kept in best/
+        self.non_finite: list[str] = []  # the sums of the last reduction that are not numbers (see _reduce)
         self.model = set_packing(model, settings.packing).to(dist.device)
         self.module = self.model  # the bare model (saving, evaluation)
         if dist.enabled:
@@ -213,6 +214,10 @@ class Trainer:
                                "epoch": (state_after or {}).get("epoch"), "processes": self.dist.world_size}
                     tok_last = float(tokens)
                     self._write(record)
+                    if self.non_finite and self.scaler is None:  # (float16's scaler skips such steps itself)
+                        raise BertkitError(f"step {self.step}: {', '.join(self.non_finite)} is not a number "
+                                           f"(training diverged, or an input is bad); lower train.lr or check "
+                                           f"the data")
                     last = record
                     if bar is not None:
                         bar.set_postfix(loss=f"{record['loss']:.4f}", tok_s=f"{record['tokens_per_s']:.0f}")
@@ -323,6 +328,8 @@ class Trainer:
             all_reduce_sum(flat, self.dist)
         k = len(names)
         means = {n: float(flat[i] / flat[k + i]) if flat[k + i] > 0 else math.nan for i, n in enumerate(names)}
+        # the same on every process (the sums are reduced): a sum that is not a number where items were counted
+        self.non_finite = [n for i, n in enumerate(names) if flat[k + i] > 0 and not math.isfinite(float(flat[i]))]
         record: dict[str, Any] = {"kind": kind, "step": self.step}
         record["loss"] = sum(means.get(n, math.nan) for n in self.objective.LOSSES)
         record |= means

@@ -79,6 +79,8 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     final = Path(path)
     if final.parent and not final.parent.exists():
         raise BertkitError(f"{final.parent}: output folder does not exist")
+    if final.is_dir():
+        raise BertkitError(f"{final}: is a folder; name the output file")
     tmp = _tmp_sibling(final, final.suffix)
     try:
         yield tmp

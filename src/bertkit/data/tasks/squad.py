@@ -31,7 +31,8 @@ class SquadExample:
 def read_squad(path: str | os.PathLike) -> list[SquadExample]:
     """Every question of a SQuAD v1.1 file, in file order, with its paragraph's context and its answers.
 
-    A file that is not JSON, or lacks a field, raises BertkitError naming the file and where.
+    A question without ``answers`` has none (a file to predict on); a file that is not JSON, or lacks another
+    field, raises BertkitError naming the file and where.
     """
     p = Path(path)
     text = "".join(read_lines(p, keep_ends=True))
@@ -50,11 +51,15 @@ def read_squad(path: str | os.PathLike) -> list[SquadExample]:
                 answers = [
                     Answer(_get(ans, "text", p, f"{w}.answers[{k}]", str),
                            _get(ans, "answer_start", p, f"{w}.answers[{k}]", int))
-                    for k, ans in enumerate(_get(qa, "answers", p, w, list))
+                    for k, ans in enumerate(_get(qa, "answers", p, w, list) if _has(qa, "answers") else [])
                 ]
                 out.append(SquadExample(str(_get(qa, "id", p, w, (str, int))), _get(qa, "question", p, w, str),
                                         context, answers, title))
     return out
+
+
+def _has(obj, key: str) -> bool:
+    return isinstance(obj, dict) and key in obj
 
 
 def _get(obj, key: str, path: Path, where: str, kind):

@@ -1,15 +1,17 @@
 """Tabular task files (records with named fields): TSV, CSV and JSON lines, and the columns a task needs.
 
-Formats, by the file name (``.gz`` is read through):
+Formats, by the file name in any case (``.gz`` is read through):
 - ``.tsv`` (and any other name): a header row, tab-separated, no quoting (GLUE's processors), as
   :func:`bertkit.data.tasks.tsv.read_tsv`. One layout without a header is recognised: CoLA's four columns
   (source, label, author mark, sentence): a first row that names none of the known text columns, has four
   fields and an integer in the second.
 - ``.csv``: a header row, RFC 4180 quoting (Python's ``csv``), e.g. IMDB or SWAG.
 - ``.jsonl`` / ``.json``: one JSON object per line.
-- ``.txt``: plain text, one record (field ``text``) per non-blank line.
+- ``.txt``: plain text, one record (field ``text``) per line, blank lines included (so that predictions line up
+  with the input's lines).
 
-Columns are found by common names (:data:`TEXT_COLUMNS`, :data:`LABEL_COLUMNS`), or named by the user.
+Column names are read without surrounding spaces (``text, label`` names ``label``). Columns are found by common
+names (:data:`TEXT_COLUMNS`, :data:`LABEL_COLUMNS`), or named by the user.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,6 +52,7 @@ class Records:
     path: Path
     columns: list[str]
     rows: list[Record]
+    plain: bool = False  # plain text: one ``text`` per line, whatever columns a model was trained with
 
     def where(self, row: Record) -> str:
         return f"{self.path}: line {row.line}"
@@ -58,7 +62,7 @@ def read_records(path: str | os.PathLike, limit: int | None = None) -> Records:
     """Every record of a TSV/CSV/JSONL file (the first ``limit`` when given), fields as strings (JSON: as
     parsed). A ragged row, a missing header, bad JSON: BertkitError naming the file and line."""
     p = Path(path)
-    name = p.name.removesuffix(".gz")
+    name = p.name.lower().removesuffix(".gz")
     if name.endswith((".jsonl", ".json")):
         return _read_jsonl(p, limit)
     if name.endswith(".csv"):
@@ -68,26 +72,37 @@ def read_records(path: str | os.PathLike, limit: int | None = None) -> Records:
     return _read_tsv(p, limit)
 
 
+def is_table(path: str | os.PathLike) -> bool:
+    """Whether the name says TSV, CSV or JSON lines (any case, ``.gz`` or not)."""
+    return Path(path).name.lower().removesuffix(".gz").endswith((".tsv", ".csv", ".jsonl", ".json"))
+
+
+def read_plain_text(path: str | os.PathLike, limit: int | None = None) -> Records:
+    """A file of plain text whatever its name: one ``text`` record per line (see the module docstring)."""
+    return _read_text(Path(path), limit)
+
+
 def _read_text(p: Path, limit: int | None) -> Records:
-    """Plain text: every non-blank line is one record with a ``text`` field."""
+    """Plain text: every line is one record with a ``text`` field (a blank line too: its record is the empty
+    text, so that records and lines correspond)."""
     rows = []
     for lineno, line in enumerate(read_lines(p), start=1):
-        if line.strip():
-            rows.append(Record({"text": line}, lineno))
-            if limit is not None and len(rows) >= limit:
-                break
-    return Records(p, ["text"], rows)
+        rows.append(Record({"text": line}, lineno))
+        if limit is not None and len(rows) >= limit:
+            break
+    return Records(p, ["text"], rows, plain=True)
 
 
 def _read_tsv(p: Path, limit: int | None) -> Records:
     first = next(iter(read_lines(p)), None)
     if first is None:
         raise BertkitError(f"{p}: empty file, expected a header row")
-    fields = first.split("\t")
+    fields = [f.strip() for f in first.split("\t")]
     known = {n for pair in TEXT_PAIRS for n in pair} | set(TEXT_SINGLES) | set(LABEL_COLUMNS) | set(SCORE_COLUMNS)
     if len(fields) == 4 and not known & set(fields) and fields[1].strip().lstrip("-").isdigit():
         return _read_headerless(p, COLA_COLUMNS, limit)
     table = read_tsv(p)
+    table.header = [h.strip() for h in table.header]
     rows, line = [], 1
     # read_tsv skips blank lines; recount lines for messages
     numbers = [i for i, ln in enumerate(read_lines(p), start=1) if ln][1:]
@@ -114,11 +129,13 @@ def _read_headerless(p: Path, columns: tuple[str, ...], limit: int | None) -> Re
 
 
 def _read_csv(p: Path, limit: int | None) -> Records:
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # a long review is one field (the default stops at 128 KiB)
     reader = csv.reader(read_lines(p, keep_ends=True))
     try:
         header = next(reader, None)
         if header is None:
             raise BertkitError(f"{p}: empty file, expected a header row")
+        header = [h.strip() for h in header]
         rows = []
         for row in reader:
             if not row:
@@ -154,7 +171,10 @@ def _read_jsonl(p: Path, limit: int | None) -> Records:
 
 
 def text_columns(records: Records, given: list[str] | None = None) -> list[str]:
-    """The one or two text columns: ``given`` (checked), else the first common pair, else a common single."""
+    """The one or two text columns: ``given`` (checked), else the first common pair, else a common single;
+    a plain text's one column whatever is given."""
+    if records.plain:
+        return ["text"]
     if given:
         missing = [c for c in given if c not in records.columns]
         if missing:
@@ -171,10 +191,9 @@ def text_columns(records: Records, given: list[str] | None = None) -> list[str]:
                        "name it with --text-columns A[,B]")
 
 
-def label_column(records: Records, given: str | None = None, *, scores: bool = False,
-                 required: bool = True) -> str | None:
+def label_column(records: Records, given: str | None = None, *, scores: bool = False) -> str:
     """The label column: ``given`` (checked), else the first of :data:`LABEL_COLUMNS` (``scores``:
-    :data:`SCORE_COLUMNS`) present; None when there is none and it is not ``required``."""
+    :data:`SCORE_COLUMNS`) present."""
     if given:
         if given not in records.columns:
             raise BertkitError(f"{records.path}: no column {given!r} (columns: {', '.join(records.columns)})")
@@ -182,10 +201,8 @@ def label_column(records: Records, given: str | None = None, *, scores: bool = F
     for name in SCORE_COLUMNS if scores else LABEL_COLUMNS:
         if name in records.columns:
             return name
-    if required:
-        raise BertkitError(f"{records.path}: no label column found among {', '.join(records.columns)}; "
-                           "name it with --label-column NAME")
-    return None
+    raise BertkitError(f"{records.path}: no label column found among {', '.join(records.columns)}; "
+                       "name it with --label-column NAME")
 
 
 def field(records: Records, row: Record, column: str, kind: type = str) -> Any:
