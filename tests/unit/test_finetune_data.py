@@ -198,7 +198,7 @@ def test_labels_are_normalised_and_header_names_stripped(tmp_path):
     jsonl = tmp_path / "mixed.JSONL"  # the suffix in any case
     jsonl.write_text('{"text": "a", "label": 1}\n{"text": "b", "label": 1.0}\n{"text": "c", "label": 0}\n'
                      '{"text": "d", "label": " 0 "}\n{"text": "e", "label": true}\n', encoding="utf-8")
-    assert [ex.label for ex in read_text_examples(jsonl)] == ["1", "1", "0", "0", "true"]
+    assert [ex.label for ex in read_text_examples(jsonl)] == ["1", "1", "0", "0", "True"]
     tsv = tmp_path / "spaces.tsv"
     tsv.write_text("sentence \t label\na fine film\t1 \na dull one\t0\n", encoding="utf-8")
     examples = read_text_examples(tsv)
@@ -275,3 +275,33 @@ def test_squad_without_answers_and_with_repeated_ids(tmp_path):
     preds = [{"answer": "Ann"}, {"answer": "Ann"}, {"answer": "x"}]
     # scored question by question (ids repeat): 1 of the 2 answered questions is right
     assert FAMILIES["qa"].score(preds, examples, None)["exact_match"] == 0.5
+
+
+def test_entity_dense_io_files_bilou_and_ner_tables(tmp_path):
+    from bertkit.data.examples import iob_tag
+    from bertkit.tasks.metrics import entity_spans
+
+    genes = tmp_path / "genes.iobdata"  # more entity tokens than O, bare tags, a suffix nobody knows
+    genes.write_text("BRCA1 GENE\np53 GENE\nbinds O\nMDM2 GENE\n\nKRAS GENE\nmutates O\n", encoding="utf-8")
+    assert [s.tags for s in read_words_examples(genes)] == [["I-GENE", "I-GENE", "O", "I-GENE"], ["I-GENE", "O"]]
+    bilou = tmp_path / "bilou.txt"
+    bilou.write_text("New B-LOC\nYork L-LOC\nand O\nParis U-LOC\nParis U-LOC\n", encoding="utf-8")
+    tags = read_words_examples(bilou)[0].tags
+    assert tags == ["B-LOC", "E-LOC", "O", "S-LOC", "S-LOC"]
+    assert entity_spans(tags) == [("LOC", 0, 2), ("LOC", 3, 4), ("LOC", 4, 5)]
+    assert [iob_tag(t) for t in ("O", "PER", "B-PER", "U-PER", "B_PER")] == ["O", "I-PER", "B-PER", "S-PER", "B_PER"]
+    table = tmp_path / "sentences.tsv"
+    table.write_text("id\tReview Text\n1\tAngela Merkel spoke .\n", encoding="utf-8")
+    assert read_words_examples(table, columns=["Review Text"])[0].words == ["Angela", "Merkel", "spoke", "."]
+
+
+def test_a_model_saved_with_other_label_spellings_still_scores(tmp_path):
+    from bertkit.cli.task_families import FAMILIES
+    from bertkit.data.examples import TextExample
+
+    examples = [TextExample("a", label="1"), TextExample("b", label="0"), TextExample("c", label="True")]
+    preds = [{"label": "1.0"}, {"label": "1.0"}, {"label": "True"}]
+    scores = FAMILIES["classify"].score(preds, examples, ["0.0", "1.0", "True"])  # as an older reader saved them
+    assert scores["accuracy"] == pytest.approx(2 / 3)
+    with pytest.raises(BertkitError, match="label\\(s\\) '7' not among"):
+        FAMILIES["classify"].score(preds[:1], [TextExample("a", label="7", where="f: line 2")], ["0.0", "1.0"])

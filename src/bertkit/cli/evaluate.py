@@ -40,7 +40,7 @@ def run(args) -> int:
     from bertkit.train.loop import autocast_dtype
 
     stem = args.data.name.split(".")[0]
-    base = _table_base(args.table) if args.table is not None else args.model / f"eval-{stem}"
+    base = _table_base(args.table, stem) if args.table is not None else args.model / f"eval-{stem}"
     if not base.parent.is_dir():  # before the inference, not after it
         raise BertkitError(f"--table {args.table}: folder {base.parent} does not exist")
     model, tok, fam, labels = load_finetuned(args.model, args.task)
@@ -58,8 +58,11 @@ def run(args) -> int:
     return 0
 
 
-def _table_base(path: Path) -> Path:
-    """--table PATH without its .csv / .md suffix (any other suffix is part of the name: ``tab.v1``)."""
+def _table_base(path: Path, stem: str) -> Path:
+    """--table PATH without its .csv / .md suffix (any other suffix is part of the name: ``tab.v1``); an
+    existing folder gets eval-STEM inside it."""
+    if path.is_dir():
+        return path / f"eval-{stem}"
     return path.with_suffix("") if path.suffix.lower() in (".csv", ".md") else path
 
 

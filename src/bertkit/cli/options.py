@@ -78,7 +78,7 @@ def column_sets(args) -> list[str]:
     if args.text_columns:
         sets.append("data.text_columns=" + json.dumps([c.strip() for c in args.text_columns.split(",")]))
     if args.label_column:
-        sets.append(f"data.label_column={args.label_column}")
+        sets.append("data.label_column=" + json.dumps(args.label_column))  # quoted: a column named 1 or yes
     return sets
 
 

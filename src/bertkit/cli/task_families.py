@@ -22,7 +22,8 @@ import numpy as np
 
 from bertkit.config import TaskDataConfig
 from bertkit.data import finetune as ft
-from bertkit.data.examples import read_choice_examples, read_text_examples, read_words_examples
+from bertkit.data.examples import (iob_tag, label_key, read_choice_examples, read_text_examples,
+                                    read_words_examples)
 from bertkit.data.tasks.squad import answer_mismatches, read_squad
 from bertkit.model import (BertForMultipleChoice, BertForQuestionAnswering, BertForSequenceClassification,
                            BertForTokenClassification)
@@ -112,7 +113,9 @@ class Classify(Family):
                 for p in rows]
 
     def score(self, predictions, examples, labels):
-        gold = [ex.label for ex in examples]
+        # a model saved before labels were normalised may spell one differently ("1.0", "1 "): match by key
+        by_key = {label_key(lab): lab for lab in labels}
+        gold = [ex.label if ex.label in labels else by_key.get(label_key(ex.label), ex.label) for ex in examples]
         unseen = sorted({g for g in gold if g not in labels})
         if unseen:
             raise BertkitError(f"{examples[0].where.split(': line')[0]}: label(s) {', '.join(map(repr, unseen))} "
@@ -181,7 +184,7 @@ class Ner(Family):
     name, model_cls, label_kind, headline = "ner", BertForTokenClassification, "tokens", "f1"
 
     def read(self, path, data, *, limit=None, need_labels=True):
-        examples = read_words_examples(path, limit=limit)
+        examples = read_words_examples(path, limit=limit, columns=data.text_columns)
         if need_labels and any(ex.tags is None for ex in examples):
             raise BertkitError(f"{path}: no tags (a CoNLL file with the tag in the last column is needed here)")
         return examples
@@ -333,6 +336,8 @@ def load_finetuned(model_dir, task: str | None, *, device="cpu"):
     if tok is None:
         raise BertkitError(f"{p}: no vocab.txt (the tokenizer is saved with every fine-tuned model)")
     labels = [config.id2label[i] for i in sorted(config.id2label)] if fam.name in ("classify", "ner") else None
+    if fam.name == "ner":  # tags as the reader spells them (IO's PER as I-PER), also for models saved before
+        labels = [iob_tag(t) for t in labels]
     return model, tok, fam, labels
 
 
@@ -352,7 +357,7 @@ def check_max_length(fam: Family, data: TaskDataConfig, config) -> int:
     max_len = fam.max_len(data)
     if max_len > config.max_position_embeddings:
         raise BertkitError(f"data.max_seq_length={max_len} exceeds the model's max_position_embeddings="
-                           f"{config.max_position_embeddings}")
+                           f"{config.max_position_embeddings} (set a smaller one: --set data.max_seq_length=N)")
     return max_len
 
 

@@ -70,7 +70,7 @@ class ChoiceExample:
 def read_text_examples(path, *, columns: list[str] | None = None, label: str | None = None, scores: bool = False,
                        limit: int | None = None, need_labels: bool = True) -> list[TextExample]:
     """Texts (or pairs) and labels of a tabular file; columns found by common names unless given. Class labels
-    are strings (see :func:`_label_text`); with ``scores`` (regression) they are finite floats, checked here.
+    are strings (see :func:`label_text`); with ``scores`` (regression) they are finite floats, checked here.
     Without ``need_labels`` (prediction) labels are not read: every label is None, and a file without the
     label column, or with any value in it, is fine."""
     records = read_records(path, limit)
@@ -80,54 +80,66 @@ def read_text_examples(path, *, columns: list[str] | None = None, label: str | N
     for row in records.rows:
         text = get_field(records, row, cols[0])
         pair = get_field(records, row, cols[1]) if len(cols) > 1 else None
-        y = _label_text(get_field(records, row, lab, object)) if lab is not None else None
+        y = label_text(get_field(records, row, lab, object)) if lab is not None else None
         if y == "":
             raise BertkitError(f"{records.where(row)}: empty label in column {lab!r}")
         if scores and y is not None:
-            y = _score(y, records.where(row), lab)
+            y = score_value(y, records.where(row), lab)
         out.append(TextExample(text, pair, y, records.where(row)))
     return out
 
 
-def _score(text: str, where: str, column: str) -> float:
-    """A regression label: a finite number (a NaN or an infinity would turn the loss, and Spearman, to nonsense)."""
+def score_value(value: Any, where: str, column: str = "label") -> float:
+    """A regression label as a finite float (a NaN or an infinity would turn the loss, and Spearman, to
+    nonsense); otherwise a BertkitError naming ``where`` and ``column``."""
     try:
-        y = float(text)
-    except ValueError:
-        raise BertkitError(f"{where}: {column}={text!r} is not a number (regression)") from None
+        y = float(value)
+    except (TypeError, ValueError):
+        raise BertkitError(f"{where}: {column}={value!r} is not a number (regression)") from None
     if not math.isfinite(y):
-        raise BertkitError(f"{where}: {column}={text!r} is not a finite number (regression)")
+        raise BertkitError(f"{where}: {column}={value!r} is not a finite number (regression)")
     return y
 
 
-def _label_text(value: Any) -> str:
-    """A label as the string it is known by: surrounding spaces dropped (``"0 "`` is ``"0"``), and a JSON
-    number written as an integer when it is one (``1`` and ``1.0`` are ``"1"``; JSON ``true`` is ``"true"``)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
+def label_text(value: Any) -> str:
+    """A class label as the string it is known by: surrounding spaces dropped (``"0 "`` is ``"0"``), and a JSON
+    number written as an integer when it is one (``1`` and ``1.0`` are ``"1"``; JSON ``true`` is ``"True"``)."""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()
 
 
-def read_words_examples(path, *, limit: int | None = None) -> list[WordsExample]:
+def label_key(label: str) -> str:
+    """What two spellings of one class label share, to match a file's labels to a model's saved ones (a model
+    fine-tuned before :func:`label_text` may hold ``"1.0"`` or ``"1 "``): stripped, integral numbers as
+    integers, case folded for ``True``/``False``."""
+    text = str(label).strip()
+    try:
+        number = float(text)
+    except ValueError:
+        return text.lower() if text.lower() in ("true", "false") else text
+    return str(int(number)) if number.is_integer() else text
+
+
+def read_words_examples(path, *, limit: int | None = None, columns: list[str] | None = None) -> list[WordsExample]:
     """NER sentences: a CoNLL column file (word first, tag last, a blank line between sentences), or plain text
     (one sentence per line, words split on whitespace, no tags), told apart by the content (see
     :func:`_looks_like_conll`), not by the file name.
 
     Tags without a scheme prefix (the IO scheme: ``PER``, ``LOC``) are read as ``I-PER``, ``I-LOC``: a run of
     one type is then one entity, as in IOB1 (conlleval and seqeval would read ``PER`` as the prefix ``P``/``PER``
-    of an untyped chunk and find no entities)."""
+    of an untyped chunk and find no entities); BILOU's ``L-``/``U-`` are read as IOBES's ``E-``/``S-``. A table
+    (TSV/CSV/JSONL) gives one sentence per record from ``columns[0]`` (or a text column by common name)."""
     p = Path(path)
     if not _looks_like_conll(p):
         if is_table(p):  # a TSV/CSV/JSONL: its text column, one sentence per record
             records = read_records(p, limit)
-            col = text_columns(records)[0]
+            col = text_columns(records, columns)[0]
             return [WordsExample.from_text(get_field(records, r, col), records.where(r)) for r in records.rows]
         records = read_plain_text(p, limit)
         return [WordsExample.from_text(r.fields["text"], records.where(r)) for r in records.rows]
     sentences = read_conll(p)[:limit] if limit else read_conll(p)
-    return [WordsExample.from_words(words, [_iob_tag(t) for t in tags], f"{p}: sentence {i + 1}")
+    return [WordsExample.from_words(words, [iob_tag(t) for t in tags], f"{p}: sentence {i + 1}")
             for i, (words, tags) in enumerate(sentences)]
 
 
@@ -136,22 +148,31 @@ _TAG = re.compile(r"O|[BIESLU][-_].+")
 _PREFIXED = re.compile(r"[BIESLU][-_].")
 
 
-def _iob_tag(tag: str) -> str:
-    """``tag`` in a scheme with prefixes: a bare IO tag (``PER``) becomes ``I-PER``; ``O`` and prefixed tags
-    (``B-PER``, ``S_LOC``, ...) are kept."""
-    return tag if tag == "O" or _PREFIXED.match(tag) else f"I-{tag}"
+def iob_tag(tag: str) -> str:
+    """``tag`` in a scheme the entity rules read (:func:`bertkit.tasks.metrics.entity_spans`): a bare IO tag
+    (``PER``) becomes ``I-PER``, BILOU's ``L-PER``/``U-PER`` become ``E-PER``/``S-PER``; ``O`` and other prefixed
+    tags (``B-PER``, ``S_LOC``, ...) are kept. Also applied to a model's saved labels, so that a model fine-tuned
+    on such tags before this reading scores and predicts the same way."""
+    if tag == "O":
+        return tag
+    if _PREFIXED.match(tag):
+        return {"L": "E", "U": "S"}.get(tag[0], tag[0]) + tag[1:]
+    return f"I-{tag}"
 
 
 def _looks_like_conll(p: Path) -> bool:
     """A CoNLL column file: named so (:data:`CONLL_SUFFIXES`), or one whose first non-blank lines (up to 200)
-    hold a ``-DOCSTART-`` line, or have two or more columns with a tag-like last one (``O``, ``B-PER``, ...)
-    for at least half of them. Plain text fails the test: its lines end in ordinary words."""
+    hold a ``-DOCSTART-`` line, or end in a tag-like column (``O``, ``B-PER``, ...) for at least half of them,
+    or (tags of any spelling, e.g. IO's ``GENE``) nearly all have one same number of columns, two or more, with
+    few distinct values in the last. Plain text fails: its lines vary in length and end in ordinary words."""
     name = p.name.lower().removesuffix(".gz")
     if name.endswith(CONLL_SUFFIXES):
         return True
     if is_table(p) and not name.endswith(".tsv"):  # a .tsv may hold CoNLL columns
         return False
     seen = tagged = 0
+    widths: dict[int, int] = {}
+    last: set[str] = set()
     for line in read_lines(p):
         cols = line.split()
         if not cols:
@@ -160,9 +181,16 @@ def _looks_like_conll(p: Path) -> bool:
             return True
         seen += 1
         tagged += len(cols) >= 2 and bool(_TAG.fullmatch(cols[-1]))
+        widths[len(cols)] = widths.get(len(cols), 0) + 1
+        last.add(cols[-1])
         if seen >= 200:
             break
-    return seen > 0 and tagged * 2 >= seen
+    if not seen:
+        return False
+    if tagged * 2 >= seen:
+        return True
+    width, count = max(widths.items(), key=lambda kv: kv[1])
+    return seen >= 3 and width >= 2 and count * 10 >= seen * 9 and len(last) <= max(2, seen // 3)
 
 
 CONTEXT_KEYS = ("context", "ctx", "sent1", "question", "premise", "startphrase")

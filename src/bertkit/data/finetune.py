@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from bertkit.data.batch import Batch, pad_ids
-from bertkit.data.examples import ChoiceExample, TextExample, WordsExample
+from bertkit.data.examples import ChoiceExample, TextExample, WordsExample, score_value
 from bertkit.data.tasks.squad import SquadExample
 from bertkit.utils.errors import BertkitError
 
@@ -111,10 +111,7 @@ def encode_texts(tok, examples: Sequence[TextExample], max_length: int, labels: 
 
 
 def _score(ex: TextExample) -> float:
-    try:
-        return float(ex.label)
-    except (TypeError, ValueError):
-        raise BertkitError(f"{ex.where}: label {ex.label!r} is not a number (regression)") from None
+    return score_value(ex.label, ex.where)
 
 
 def encode_words(tok, examples: Sequence[WordsExample], max_length: int, labels: list[str] | None = None
