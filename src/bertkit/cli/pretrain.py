@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from bertkit.cli.options import describe, positive_int
+from bertkit.config import PRESETS
 from bertkit.utils.errors import BertkitError
 
 SUMMARY_NAME = "run_summary.json"  # steps, seconds of training (this invocation), dtype, final metrics
@@ -31,7 +32,7 @@ def add_parser(sub) -> None:
     p.add_argument("--data", required=True, type=Path, help="token store folder (from bertkit prepare)")
     p.add_argument("--output", required=True, type=Path, help="run folder; a Hugging Face model at the end")
     p.add_argument("--config", type=Path, help="YAML run config (sections model, data, train)")
-    p.add_argument("--preset", help="model size: tiny, mini, small, medium, base, large (model.preset)")
+    p.add_argument("--preset", choices=PRESETS, help="model size (model.preset)")
     p.add_argument("--max-steps", type=positive_int, help="optimizer steps (train.max_steps)")
     p.add_argument("--batch-size", type=positive_int,
                    help="global batch: sequences per optimizer step over all processes (train.batch_size)")
