@@ -349,7 +349,9 @@ class TaskDataConfig:
     label_column: str | None = None
     train_limit: int | None = None  # read only the first N training records (a documented subset)
     dev_limit: int | None = None
-    group_by_length: bool = True  # training batches of similar lengths (less padding); false: random batches
+    # training batches of similar lengths (less padding), or false: random batches; None: the task's default
+    # (grouped, but random for ner, where grouping cost entity F1 on CoNLL-2003: BENCHMARKS.md)
+    group_by_length: bool | None = None
 
     def validate(self, source: str = "data") -> None:
         check_field_types(self, source)

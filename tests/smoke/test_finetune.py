@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import torch
+import yaml
 
 from clirun import assert_one_line_error, bertkit, files_under
 
@@ -152,6 +153,7 @@ def test_classify_single_texts(sst2_run):
     assert config["id2label"] == {"0": "0", "1": "1"} and config["label2id"] == {"0": 0, "1": 1}
     results = json.loads((out / "results.json").read_text())
     assert results["steps"] == 2 and results["best"]["epoch"] == 1
+    assert yaml.safe_load((out / "run_config.yaml").read_text())["data"]["group_by_length"] is True
     log = [json.loads(ln) for ln in (out / "train_log.jsonl").read_text().splitlines()]
     assert [r["kind"] for r in log] == ["train", "train", "eval"]
     hf = _hf_same_logits(out, "BertForSequenceClassification",
@@ -239,6 +241,8 @@ def test_ner(data_dir, model_dir, tmp_path):
     assert config["architectures"] == ["BertForTokenClassification"]
     assert set(config["id2label"].values()) <= {"O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC",
                                                "B-MISC", "I-MISC"}
+    ran = yaml.safe_load((out / "run_config.yaml").read_text())
+    assert ran["data"]["group_by_length"] is False  # NER's default: random batches (BENCHMARKS.md)
     scores = _evaluate(out, dev)
     assert {"precision", "recall", "f1", "accuracy", "per_type"} <= set(scores)
     text = tmp_path / "news.txt"

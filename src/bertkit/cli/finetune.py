@@ -12,6 +12,7 @@ the median and inter-quartile range of every metric.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -183,6 +184,8 @@ def finetune(fam, cfg, model_dir: Path, train_path: Path, dev_path: Path | None,
     from bertkit.train.loop import BEST_NAME, LoopSettings, Trainer, autocast_dtype
     from bertkit.train.optim import resolve_warmup
 
+    if cfg.data.group_by_length is None:  # the task's default, written into run_config.yaml as resolved
+        cfg = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, group_by_length=fam.group_by_length))
     tr, dc = cfg.train, cfg.data
     _check_output(output)
     train_ex = fam.read(train_path, dc, limit=dc.train_limit)

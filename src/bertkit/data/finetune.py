@@ -5,7 +5,7 @@ on each word's first sub-token, -100 on the rest, as Devlin et al. 2018 section 
 ``run_ner.py``), question + context windows (extractive QA: ``run_qa.py``'s ``only_second`` truncation with
 a stride, answer tokens found through the character offsets) and (context, candidate) pairs (multiple choice).
 Training batches are length-grouped (shuffled, then sorted by length within mega-batches, then the batch order
-shuffled; ``data.group_by_length: false`` for plain random batches), inference batches are cut by a token
+shuffled; random batches where ``group_by_length`` is false, NER's default), inference batches are cut by a token
 budget after sorting by length; both pad to the batch's longest sequence only.
 
 Shapes: B batch, C candidates, L padded length.
