@@ -10,11 +10,14 @@ from pathlib import Path
 
 
 def bertkit(*args, check: bool = True, timeout: int = 600, env: dict | None = None,
-            launcher: list[str] | None = None) -> subprocess.CompletedProcess:
-    """Run ``python -m bertkit.cli ARGS`` (or ``launcher + [-m bertkit.cli, ARGS]``, e.g. torchrun)."""
+            launcher: list[str] | None = None, stdin: bytes | None = None) -> subprocess.CompletedProcess:
+    """Run ``python -m bertkit.cli ARGS`` (or ``launcher + [-m bertkit.cli, ARGS]``, e.g. torchrun), with
+    ``stdin`` as its standard input (none by default)."""
     env = dict(os.environ, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false", **(env or {}))
     cmd = (launcher or [sys.executable]) + ["-m", "bertkit.cli", *map(str, args)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout, stdin=subprocess.DEVNULL)
+    proc = subprocess.run(cmd, capture_output=True, env=env, timeout=timeout,
+                          **({"stdin": subprocess.DEVNULL} if stdin is None else {"input": stdin}))
+    proc.stdout, proc.stderr = proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace")
     if check and proc.returncode != 0:
         raise AssertionError(f"bertkit {' '.join(map(str, args))} exited {proc.returncode}:\n{proc.stderr[-3000:]}")
     return proc

@@ -103,6 +103,11 @@ def test_tokenize_bad_inputs(tmp_path):
     assert_one_line_error(bertkit("tokenize", "--model", tmp_path / "nodir", three, check=False), "nodir")
     assert_one_line_error(bertkit("tokenize", "--model", UNCASED, three, "--bogus", check=False), "--bogus")
     assert_one_line_error(bertkit("tokenize", "--vocab", tmp_path / "v.txt", three, check=False), "v.txt")
+    # a length that holds only the special tokens would silently skip truncation: refused, naming the minimum
+    assert_one_line_error(bertkit("tokenize", "--model", UNCASED, bad, "--max-length", "2", check=False),
+                          "--max-length 2", "at least 3")
+    assert_one_line_error(bertkit("tokenize", "--model", UNCASED, three, "--pairs", "--max-length", "3",
+                                  check=False), "at least 4")
 
 
 # ---- embed ------------------------------------------------------------------------------------------------
@@ -167,6 +172,19 @@ def test_embed_layer_and_cls_pooling_match_transformers(minilm, sst2_lines, tmp_
         np.testing.assert_allclose(np.load(out), want.numpy(), atol=1e-5, err_msg=f"layer {layer} {pooling}")
 
 
+def test_embed_reads_stdin(minilm, sst2_lines, tmp_path):
+    """``-`` embeds standard input: the same rows as the file, and a bad line is named as ``<stdin>``'s."""
+    small = tmp_path / "small.txt"
+    small.write_text("\n".join(sst2_lines.read_text(encoding="utf-8").splitlines()[:12]) + "\n", encoding="utf-8")
+    bertkit("embed", "--model", minilm, small, "-o", tmp_path / "file.npy")
+    bertkit("embed", "--model", minilm, "-", "-o", tmp_path / "stdin.npy", stdin=small.read_bytes())
+    np.testing.assert_array_equal(np.load(tmp_path / "stdin.npy"), np.load(tmp_path / "file.npy"))
+    assert np.load(tmp_path / "stdin.npy").shape == (12, 384)
+    assert_one_line_error(bertkit("embed", "--model", minilm, "-", "-o", tmp_path / "bad.npy", check=False,
+                                  stdin=b"fine\n\xff\n"), "<stdin>", "line 2")
+    assert not (tmp_path / "bad.npy").exists()
+
+
 def test_embed_bad_inputs(minilm, tmp_path):
     ok = tmp_path / "ok.txt"
     ok.write_text("a sentence\n", encoding="utf-8")
@@ -226,3 +244,21 @@ def test_demo_fine_tunes_then_prints_neighbours(minilm):
     assert "872 sentences" in out and "query: an utterly boring movie" in out
     scores = [float(line.split()[1]) for line in out.splitlines() if line.startswith("  1.") or line.startswith("  2.")]
     assert len(scores) == 2 and 0.3 < scores[1] <= scores[0] <= 1.0
+
+
+def test_demo_searches_a_users_csv_and_plain_text(minilm, tmp_path):
+    """``--data`` takes any task table by its text column (a CSV's quoted reviews, not its raw lines) and
+    plain text by paragraph."""
+    table = tmp_path / "reviews.csv"
+    table.write_text('id,label,review\n1,0,"A dull, plodding film, and far too long."\n'
+                     '2,1,"Funny, warm and beautifully acted: a delight."\n3,1,"The jokes land, every one."\n',
+                     encoding="utf-8")
+    out = bertkit("demo", "--model", minilm, "--data", table, "--no-finetune", "--top-k", "1",
+                  "--query", "a boring movie").stdout
+    assert "(3 sentences" in out, out
+    assert "[neg]  A dull, plodding film, and far too long." in out, out
+    plain = tmp_path / "notes"
+    plain.write_text("The cat sat on the mat.\nStocks fell sharply today.\n\nIt rained all week.\n", encoding="utf-8")
+    out = bertkit("demo", "--model", minilm, "--data", plain, "--no-finetune", "--top-k", "1",
+                  "--query", "the weather").stdout
+    assert "(3 sentences" in out and "1. " in out and "It rained all week." in out, out

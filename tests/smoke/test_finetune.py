@@ -253,6 +253,10 @@ def test_ner(data_dir, model_dir, tmp_path):
     for line, p in zip(lines, preds):
         for e in p["entities"]:
             assert set(e) == {"type", "text", "start", "end"} and line[e["start"]:e["end"]] == e["text"]
+    words = tmp_path / "words.conll"  # CoNLL's word column alone: one record a sentence, offsets as joined
+    words.write_text("-DOCSTART-\n\n" + "\n\n".join("\n".join(line.split()) for line in lines) + "\n",
+                     encoding="utf-8")
+    assert _predict(out, words) == preds
     _hf_same_logits(out, "BertForTokenClassification", _inputs(out, lines))
 
 

@@ -161,6 +161,11 @@ def test_conll(tmp_path):
     ]
     with pytest.raises(BertkitError, match=r"bad.txt: line 2: expected 'word \.\.\. tag'"):
         read_conll(_write(tmp_path / "bad.txt", "EU B-ORG\nlonely\n"))
+    with pytest.raises(BertkitError, match=r"bad2.txt: line 1: expected 'word \.\.\. tag'"):
+        read_conll(_write(tmp_path / "bad2.txt", "lonely\nEU B-ORG\n"))
+    # words alone, one per line (text to tag): sentences without tags
+    assert read_conll(_write(tmp_path / "w.txt", "-DOCSTART-\n\nEU\nrejects\n\nPeter\n")) == [
+        (["EU", "rejects"], None), (["Peter"], None)]
 
 
 SQUAD = (

@@ -258,6 +258,14 @@ def test_ner_files_are_told_apart_by_content_and_io_tags_read(tmp_path):
     assert [s.words for s in sents] == [["Angela", "Merkel", "met", "Emmanuel", "Macron", "in", "Paris", "."], [],
                                         ["Shares", "of", "Apple", "rose", "."]]
     assert all(s.tags is None for s in sents)
+    words = tmp_path / "to_tag"  # CoNLL's word column alone (text to tag): sentences, not one word a record
+    words.write_text("Angela\nMerkel\nvisited\nParis\n\nHello\n.\n", encoding="utf-8")
+    sents = read_words_examples(words)
+    assert [s.words for s in sents] == [["Angela", "Merkel", "visited", "Paris"], ["Hello", "."]]
+    assert all(s.tags is None for s in sents) and sents[0].text == "Angela Merkel visited Paris"
+    listing = tmp_path / "names"  # one word a line and no runs: plain text, a record per line
+    listing.write_text("Angela\n\nParis\nBerlin\n", encoding="utf-8")
+    assert [s.words for s in read_words_examples(listing)] == [["Angela"], [], ["Paris"], ["Berlin"]]
 
 
 def test_squad_without_answers_and_with_repeated_ids(tmp_path):

