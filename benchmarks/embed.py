@@ -10,7 +10,8 @@ all-MiniLM-L6-v2, mean pooling, L2-normalised, max_seq_length 256. Texts: the fi
 - ONNX Runtime on the model exported by ``bertkit export --onnx`` (graph optimisations on, torch's thread
   count), batches sorted by length as sentence-transformers' ONNX backend feeds them; float32 and dynamic int8
   (``onnxruntime.quantization.quantize_dynamic``);
-- the whole process of ``bertkit embed`` on the texts as a file (start-up, tokenizer, model load, writing).
+- the whole process of ``bertkit embed`` on the texts as a file (start-up, tokenizer, model load, writing),
+  with the command's default float32 and with ``--dtype auto``.
 
 Every vector is checked against sentence-transformers' (min cosine, printed; float32 must be >= 0.99999)
 before a time is printed. Model loading and export are not timed (except in the whole-process row). Best of
@@ -103,16 +104,17 @@ def ort_run(session, hf_tok, texts, bs) -> np.ndarray:
     return normalize(out)
 
 
-def whole_process(model_dir: Path, texts: list[str], bs: int) -> float:
-    """Seconds for ``bertkit embed`` of the texts as a file, start to exit (a new process each time)."""
+def whole_process(model_dir: Path, texts: list[str], bs: int, dtype: str = "float32") -> tuple[float, np.ndarray]:
+    """Seconds for ``bertkit embed --dtype DTYPE`` of the texts as a file, start to exit (a new process each
+    time), and the vectors it wrote."""
     with tempfile.TemporaryDirectory() as d:
-        src = Path(d) / "texts.txt"
+        src, out = Path(d) / "texts.txt", Path(d) / "out.npy"
         src.write_text("\n".join(t.replace("\n", " ") for t in texts) + "\n", encoding="utf-8")
         t0 = time.perf_counter()
         subprocess.run([sys.executable, "-m", "bertkit.cli", "embed", "--model", str(model_dir), str(src),
-                        "--output", str(Path(d) / "out.npy"), "--normalize", "--batch-size", str(bs),
-                        "--max-length", str(MAX_LEN)], check=True, capture_output=True)
-        return time.perf_counter() - t0
+                        "--output", str(out), "--normalize", "--batch-size", str(bs),
+                        "--max-length", str(MAX_LEN), "--dtype", dtype], check=True, capture_output=True)
+        return time.perf_counter() - t0, np.load(out)
 
 
 def main(argv=None) -> int:
@@ -171,7 +173,11 @@ def main(argv=None) -> int:
             t0 = time.perf_counter()
             vecs[name] = np.asarray(fn(), dtype=np.float32)
             best[name] = min(best.get(name, float("inf")), time.perf_counter() - t0)
-    best["bertkit embed, whole process"] = min(whole_process(model_dir, texts, bs) for _ in range(args.repeats))
+    # the command's default (float32), and --dtype auto (bf16 where the CPU has it natively, else float32)
+    for name, dtype in (("bertkit embed, whole process", "float32"), ("bertkit embed --dtype auto, whole", "auto")):
+        for _ in range(args.repeats):
+            t, vecs[name] = whole_process(model_dir, texts, bs, dtype)
+            best[name] = min(best.get(name, float("inf")), t)
     tmp.cleanup()
 
     ref = vecs["sentence-transformers fp32"]
