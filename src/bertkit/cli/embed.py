@@ -80,7 +80,8 @@ def input_file(name: str):
     from bertkit.utils.io import decode_lines
 
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:
-        raise BertkitError("INPUT - (stdin) reaches one process only: under torchrun give a file every process can read")
+        raise BertkitError("INPUT - (stdin) reaches one process only: under torchrun give a file every "
+                           "process can read")
     fd, tmp = tempfile.mkstemp(prefix="bertkit-stdin-", suffix=".txt")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:

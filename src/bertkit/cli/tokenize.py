@@ -75,10 +75,10 @@ def write_json_lines(tok: Tokenizer, records: Iterator[tuple[str, str | None]], 
 def run(args) -> int:
     if args.cased and args.model is not None:
         raise BertkitError("--cased goes with --vocab; a model folder says its own casing")
-    specials = 3 if args.pairs else 2
+    specials, names = (3, "[CLS] and two [SEP]") if args.pairs else (2, "[CLS] and [SEP]")
     if args.max_length is not None and args.max_length <= specials:
-        raise BertkitError(f"--max-length {args.max_length} leaves no room for text: {'[CLS] and two [SEP]' if args.pairs else '[CLS] and [SEP]'} "
-                           f"take {specials} tokens, so give at least {specials + 1}")
+        raise BertkitError(f"--max-length {args.max_length} leaves no room for text: {names} take {specials} "
+                           f"tokens, so give at least {specials + 1}")
     tok = load_tokenizer(args)
     records = _records(args.input, args.pairs)
     if args.output is None:

@@ -139,7 +139,7 @@ def read_words_examples(path, *, limit: int | None = None, columns: list[str] | 
         records = read_plain_text(p, limit)
         return [WordsExample.from_text(r.fields["text"], records.where(r)) for r in records.rows]
     sentences = read_conll(p)[:limit] if limit else read_conll(p)
-    return [WordsExample.from_words(words, None if tags is None else [iob_tag(t) for t in tags], f"{p}: sentence {i + 1}")
+    return [WordsExample.from_words(words, tags and [iob_tag(t) for t in tags], f"{p}: sentence {i + 1}")
             for i, (words, tags) in enumerate(sentences)]
 
 
