@@ -9,7 +9,8 @@ B sequences, one after another, STYLE.md §3.8) are (T, H). What tells the layer
   route, how attention meets the sequences' boundaries:
 
   - ``loop``: one ``scaled_dot_product_attention`` (or, in training on CPU, dropout.py's written-out
-    attention) per sequence, on exactly its tokens: no padding at all;
+    attention) per run of sequences of one length (packed tokens are ordered by length), on exactly their
+    tokens: no padding and no mask at all;
   - ``repad``: q, k, v scattered back to (B, L, H) for attention alone, then gathered again: attention as the
     padded path does it, everything else (projections, FFN, LayerNorm) on real tokens only;
   - ``varlen``: PyTorch's variable-length flash kernel (``torch.nn.attention.varlen``), CUDA only.
@@ -49,8 +50,14 @@ def attention(q: Tensor, k: Tensor, v: Tensor, meta: AttentionMeta, num_heads: i
         return meta.gather(_padded(q, k, v, meta.bias, num_heads, p, training))
     if meta.route == "varlen":
         return _varlen(q, k, v, meta, num_heads, p)
-    outs = [_padded(qs[None], ks[None], vs[None], None, num_heads, p, training)[0]  # (1, l, H) each
-            for qs, ks, vs in zip(q.split(meta.seqlens), k.split(meta.seqlens), v.split(meta.seqlens))]
+    H = q.shape[-1]
+    outs, start = [], 0
+    for length, count in meta.runs:  # (count, length, H) each: sequences of one length, one after another
+        if length:
+            end = start + length * count
+            qs, ks, vs = (t[start:end].view(count, length, H) for t in (q, k, v))
+            outs.append(_padded(qs, ks, vs, None, num_heads, p, training).view(end - start, H))
+            start = end
     return torch.cat(outs) if outs else q.new_zeros(q.shape)
 
 
@@ -105,13 +112,14 @@ def choose_route(attention_mask: Tensor, dtype: torch.dtype, dropout: bool) -> s
     """The fastest way to run a padded batch, as benchmarks/packed.py measured it: None (padded) or a route.
 
     attention_mask: (B, L); dtype: the compute dtype (the autocast dtype if on); dropout: whether attention
-    probabilities are dropped (training). The rule, from
-    MiniLM on an Intel Xeon (2 cores; BENCHMARKS.md "Packed encoder (CPU)"): below 10% padding the gathers cost
-    about what they save, so the batch stays padded; with gradients ``repad`` wins (1.86x against the loop's
-    1.57x at 71% padding in float32, 2.52x against 2.08x under bf16 autocast; the loop's many small autograd
-    nodes cost more than the padding they skip); without gradients the loop wins once half the positions are
-    padding (3.01x against 2.34x at 71%) and ``repad`` below that (1.24x against 1.20x at 32%, 1.50x against
-    1.29x at 14%). On CUDA the varlen kernel where it can run (half precision, no dropout), else ``repad``.
+    probabilities are dropped (training). The rule, from MiniLM on two Intel Xeons, 2 cores, with and without
+    native bf16 (BENCHMARKS.md "Packed encoder (CPU)"): below 10% padding the gathers cost about what they save,
+    so the batch stays padded; with gradients ``repad`` wins (1.86x against the loop's 1.57x at 71% padding in
+    float32, 2.52x against 2.08x under bf16 autocast; the loop's many small autograd nodes cost more than the
+    padding they skip); without gradients the loop, one attention call per run of equal lengths, wins at every
+    padding from 10% up (on the CPU with AMX: 1.27x against repad's 1.16x at 24% padding in float32, 1.18x
+    against 1.00x in bf16; 3.22x against 2.47x and 1.98x against 1.40x at 71%). On CUDA the varlen kernel where
+    it can run (half precision, no dropout), else ``repad``.
     """
     B, L = attention_mask.shape
     padding = 1.0 - int(attention_mask.sum()) / max(B * L, 1)
@@ -120,6 +128,4 @@ def choose_route(attention_mask: Tensor, dtype: torch.dtype, dropout: bool) -> s
     if attention_mask.device.type == "cuda":
         fits = dtype in HALF and not dropout and varlen_available(attention_mask.device)
         return "varlen" if fits else "repad"
-    if torch.is_grad_enabled():
-        return "repad"
-    return "loop" if padding >= 0.5 else "repad"
+    return "repad" if torch.is_grad_enabled() else "loop"

@@ -2,10 +2,12 @@
 given (MosaicML BERT, flash-attn ``bert_padding``; STYLE.md §3.8).
 
 The padded (B, L, ...) path is the reference: :class:`Padded` carries its additive mask bias. :class:`Packed`
-describes the real tokens of a right-padded batch gathered into one (T, ...) tensor in row-major order, so
-sequence b owns tokens ``cu_seqlens[b]:cu_seqlens[b + 1]``, with ``cu_seqlens`` (B + 1,) int32 cumulative
+describes the real tokens of a right-padded batch gathered into one (T, ...) tensor, the sequences one after
+another in order of length (shortest first, ties in batch order), so that sequences of one length are
+contiguous and attention can take each such run as one (n, l, ...) batch without a mask; the i-th sequence
+so ordered owns tokens ``cu_seqlens[i]:cu_seqlens[i + 1]``, with ``cu_seqlens`` (B + 1,) int32 cumulative
 lengths as variable-length attention kernels expect; ``gather`` and ``scatter`` move tensors between the two
-layouts (scatter leaves zeros at pad positions).
+layouts (scatter puts every token back at its place in the batch and leaves zeros at pad positions).
 """
 
 from __future__ import annotations
@@ -49,9 +51,11 @@ class Packed:
     """Attention metadata of packed tokens: activations are (T, H), sequence b owning rows
     ``cu_seqlens[b]:cu_seqlens[b + 1]``.
 
-    cu_seqlens: (B + 1,) int32 on the activations' device; seqlens: the B lengths on the host; max_len: the
-    longest; indices: (T,) long, each token's flat position in the padded (B, L) batch; batch, seqlen: B, L;
-    bias: (B, 1, 1, L) mask bias for the ``repad`` route (else None); route: one of :data:`bertkit.config.ATTENTION_ROUTES`.
+    cu_seqlens: (B + 1,) int32 on the activations' device; seqlens: the B lengths on the host, in packed
+    order (ascending); max_len: the longest; indices: (T,) long, each packed token's flat position in the padded
+    (B, L) batch; batch, seqlen: B, L; route: one of :data:`bertkit.config.ATTENTION_ROUTES`; bias: (B, 1, 1, L)
+    mask bias for the ``repad`` route (else None); runs: ``(length, count)`` of each run of equal lengths in
+    packed order.
     """
 
     cu_seqlens: Tensor
@@ -62,6 +66,7 @@ class Packed:
     seqlen: int
     route: str
     bias: Tensor | None = None
+    runs: tuple[tuple[int, int], ...] = ()
 
     @classmethod
     def from_mask(cls, attention_mask: Tensor, route: str, dtype: torch.dtype) -> "Packed":
@@ -69,13 +74,22 @@ class Packed:
         if route not in ATTENTION_ROUTES:
             raise ValueError(f"unknown attention route {route!r}; expected one of {ATTENTION_ROUTES}")
         mask = attention_mask.bool()
+        B, L = mask.shape
         lens = mask.sum(dim=1, dtype=torch.int32)  # (B,)
+        order = torch.argsort(lens, stable=True)  # batch rows, shortest first
+        lens = lens[order]
         seqlens = tuple(lens.tolist())
-        indices = torch.nonzero(mask.flatten()).flatten()  # (T,)
+        place = order[:, None] * L + torch.arange(L, device=mask.device)  # (B, L) flat positions, rows in order
+        indices = place[mask[order]]  # (T,)
         cu = F.pad(torch.cumsum(lens, dim=0, dtype=torch.int32), (1, 0))  # (B + 1,)
         bias = mask_to_bias(attention_mask, dtype) if route == "repad" else None
-        B, L = mask.shape
-        return cls(cu, seqlens, max(seqlens, default=0), indices, B, L, route, bias)
+        runs: list[tuple[int, int]] = []
+        for n in seqlens:
+            if runs and runs[-1][0] == n:
+                runs[-1] = (n, runs[-1][1] + 1)
+            else:
+                runs.append((n, 1))
+        return cls(cu, seqlens, max(seqlens, default=0), indices, B, L, route, bias, tuple(runs))
 
     def gather(self, x: Tensor) -> Tensor:
         """(B, L, ...) padded -> (T, ...) packed."""
