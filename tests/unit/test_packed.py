@@ -178,22 +178,26 @@ def test_route_rule():
     def mask(lengths):
         return (torch.arange(L)[None] < torch.tensor(lengths)[:, None]).long()
     little, half, most = mask([100, 95]), mask([100, 60, 60, 40]), mask([100, 10, 10, 10])
-    with torch.no_grad():
-        assert choose_route(little, torch.float32, dropout=False) is None  # 2.5% padding: stays padded
-        assert choose_route(half, torch.float32, dropout=False) == "loop"  # 35% padding, inference
-        assert choose_route(most, torch.bfloat16, dropout=False) == "loop"  # 67% padding, inference
-    with torch.enable_grad():
-        assert choose_route(most, torch.float32, dropout=True) == "repad"  # training
+    full = mask([100, 100])
+    with torch.no_grad():  # inference on CPU: the loop at any padding
+        assert choose_route(full, torch.float32, dropout=False) is None  # no padding
+        assert choose_route(little, torch.float32, dropout=False) == "loop"  # 2.5% padding
+        assert choose_route(half, torch.float32, dropout=False) == "loop"  # 35% padding
+        assert choose_route(most, torch.bfloat16, dropout=False) == "loop"  # 67% padding
+    with torch.enable_grad():  # training: repad from 10% padding
+        assert choose_route(most, torch.float32, dropout=True) == "repad"
         assert choose_route(little, torch.float32, dropout=True) is None
 
 
-def test_auto_packs_only_with_enough_padding():
-    model = _model().eval()
+def test_auto_packs_only_where_it_pays():
+    model = _model().train()  # dropout 0: training mode takes the training rule, the same function
     assert model.packing == "auto"
-    ids, mask, types = _batch(lengths=(13, 12), seed=6)  # 4% padding: padded, HF's values at pad positions
-    with torch.no_grad():
-        assert model(ids, mask, types).last_hidden_state[~mask.bool()].abs().sum() > 0
-        ids, mask, types = _batch(seed=6)
-        assert not model(ids, mask, types).last_hidden_state[~mask.bool()].any()  # packed
+    ids, mask, types = _batch(lengths=(13, 12), seed=6)  # 4% padding
+    # with gradients: padded below 10% padding (HF's values at pad positions), packed above (zeros there)
+    assert model(ids, mask, types).last_hidden_state[~mask.bool()].abs().sum() > 0
+    with torch.no_grad():  # inference: packed at any padding
+        assert not model.eval()(ids, mask, types).last_hidden_state[~mask.bool()].any()
+    ids, mask, types = _batch(seed=6)
+    assert not model.train()(ids, mask, types).last_hidden_state[~mask.bool()].any()
     with pytest.raises(ValueError, match="packing must be one of"):
         set_packing(model, "always")

@@ -113,17 +113,21 @@ def choose_route(attention_mask: Tensor, dtype: torch.dtype, dropout: bool) -> s
 
     attention_mask: (B, L); dtype: the compute dtype (the autocast dtype if on); dropout: whether attention
     probabilities are dropped (training). The rule, from MiniLM on two Intel Xeons, 2 cores, with and without
-    native bf16 (BENCHMARKS.md "Packed encoder (CPU)"): below 10% padding the gathers cost about what they save,
-    so the batch stays padded; with gradients ``repad`` wins (1.86x against the loop's 1.57x at 71% padding in
-    float32, 2.52x against 2.08x under bf16 autocast; the loop's many small autograd nodes cost more than the
-    padding they skip); without gradients the loop, one attention call per run of equal lengths, wins at every
-    padding from 10% up (on the CPU with AMX: 1.27x against repad's 1.16x at 24% padding in float32, 1.18x
-    against 1.00x in bf16; 3.22x against 2.47x and 1.98x against 1.40x at 71%). On CUDA the varlen kernel where
-    it can run (half precision, no dropout), else ``repad``.
+    native bf16 (BENCHMARKS.md "Packed encoder (CPU)"):
+
+    - without gradients on CPU, the loop (one attention call per run of equal lengths, no mask) whenever there
+      is padding at all: on the CPU with AMX it beat ``repad`` and the padded path at every padding measured
+      (1.07x padded at 8% in float32, 1.27x against repad's 1.16x at 24%, 3.22x against 2.47x at 71%; bf16 1.02x,
+      1.18x against 1.00x, 1.98x against 1.40x), and embed's length-sorted batches (2.4% padding) ran 2% faster;
+    - with gradients, below 10% padding the gathers cost about what they save, so the batch stays padded, and
+      above it ``repad`` (1.86x against the loop's 1.57x at 71% padding in float32, 2.52x against 2.08x under
+      bf16 autocast; the loop's many small autograd nodes cost more than the padding they skip);
+    - on CUDA, from 10% padding, the varlen kernel where it can run (half precision, no dropout), else ``repad``.
     """
     B, L = attention_mask.shape
     padding = 1.0 - int(attention_mask.sum()) / max(B * L, 1)
-    if padding < 0.1:
+    cpu = attention_mask.device.type == "cpu"
+    if padding == 0.0 or (padding < 0.1 and (torch.is_grad_enabled() or not cpu)):
         return None
     if attention_mask.device.type == "cuda":
         fits = dtype in HALF and not dropout and varlen_available(attention_mask.device)
