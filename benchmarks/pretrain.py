@@ -22,8 +22,8 @@ self CPU time goes: each forward op by the module it ran in (embeddings, attenti
 ...), each backward op by the forward op that made its autograd node (matched by sequence number), and the
 clip, optimizer and zero_grad phases.
 
-With ``--processes R`` the float32 variants are also timed as each library's user runs them, in processes of
-their own, R rounds alternating (bertkit, transformers, bertkit, ...): bertkit's steps inside
+With ``--processes R`` every variant (float32 and bf16) is also timed as each library's user runs it, in a process
+of its own, R rounds alternating (bertkit, transformers, bertkit, ...): bertkit's steps inside
 ``reuse_freed_memory`` as ``Trainer.fit`` runs them by default (glibc keeps freed memory for reuse), the
 reference's with glibc's defaults, on the same batches (saved by this process) and initial weights. In the
 interleaved run both share one process and so one allocator setting, glibc's defaults.
@@ -371,41 +371,44 @@ def run_preset(preset: str, batch_size: int, store: _Store, tok: Tokenizer, args
 
 
 def own_processes(model_dir: Path, batches: Path, args) -> dict:
-    """The float32 steps of both libraries as their users run them, each in processes of its own, the order of
-    the two alternating from round to round."""
+    """The steps of both libraries as their users run them, in float32 and under bf16 autocast, each in processes
+    of its own, the order of the two alternating from round to round."""
     rates: dict[str, list[float]] = defaultdict(list)
     for r in range(args.processes):
-        for side in (("bertkit", "transformers") if r % 2 == 0 else ("transformers", "bertkit")):
-            out = model_dir.parent / f"{model_dir.name}-{side}-{r}.json"
-            cmd = [sys.executable, __file__, "--one", side, str(model_dir), str(batches), str(out),
-                   "--warmup", str(args.warmup), "--repeats", str(args.repeats)]
-            subprocess.run(cmd, check=True)
-            rates[side] += json.loads(out.read_text())
-    res = {s: rate_summary(rates[s]) for s in ("bertkit", "transformers")}
-    ref = res["transformers"]
-    print(f"  float32 in processes of their own ({args.processes} rounds; bertkit with freed memory reused as "
-          f"Trainer.fit runs it, transformers with glibc's defaults):")
-    for side, v in res.items():
-        print(f"  {side + ' fp32':<18} {v['tokens_per_s']:9.0f} {v['median_tokens_per_s']:9.0f} "
-              f"{v['tokens_per_s'] / ref['tokens_per_s']:10.2f}  (median ratio "
-              f"{v['median_tokens_per_s'] / ref['median_tokens_per_s']:.2f})")
+        for d in DTYPES:
+            for side in (("bertkit", "transformers") if r % 2 == 0 else ("transformers", "bertkit")):
+                out = model_dir.parent / f"{model_dir.name}-{side}-{d}-{r}.json"
+                cmd = [sys.executable, __file__, "--one", side, str(model_dir), str(batches), str(out),
+                       "--one-dtype", d, "--warmup", str(args.warmup), "--repeats", str(args.repeats)]
+                subprocess.run(cmd, check=True)
+                rates[f"{side} {d}"] += json.loads(out.read_text())
+    res = {name: rate_summary(v) for name, v in rates.items()}
+    print(f"  in processes of their own ({args.processes} rounds; bertkit with freed memory reused as Trainer.fit "
+          f"runs it, transformers with glibc's defaults):")
+    for d in DTYPES:
+        ref = res[f"transformers {d}"]
+        for side in ("transformers", "bertkit"):
+            v = res[f"{side} {d}"]
+            print(f"  {side + ' ' + d:<18} {v['tokens_per_s']:9.0f} {v['median_tokens_per_s']:9.0f} "
+                  f"{v['tokens_per_s'] / ref['tokens_per_s']:10.2f}  (vs transformers {d}; median ratio "
+                  f"{v['median_tokens_per_s'] / ref['median_tokens_per_s']:.2f})")
     return res
 
 
-def one_process(side: str, model_dir: Path, batches_file: Path, out: Path, args) -> None:
-    """``--one``: time ``side``'s float32 step on the saved batches in this process; write its tokens/s."""
+def one_process(side: str, model_dir: Path, batches_file: Path, out: Path, dtype: torch.dtype, args) -> None:
+    """``--one``: time ``side``'s step in ``dtype`` on the saved batches in this process; write its tokens/s."""
     batches = torch.load(batches_file, weights_only=False)
     with tempfile.TemporaryDirectory(prefix="bertkit-bench-") as tmp:
         if side == "bertkit":
             from bertkit.convert import load_pretrained
 
             model, _ = load_pretrained(model_dir, model_cls=BertForPreTraining)
-            step, memory = bertkit_step(bertkit_trainer(model, torch.float32, Path(tmp))), reuse_freed_memory()
+            step, memory = bertkit_step(bertkit_trainer(model, dtype, Path(tmp))), reuse_freed_memory()
         else:
             import transformers
 
             model = transformers.BertForPreTraining.from_pretrained(model_dir)
-            step, memory = hf_step(model, torch.float32), contextlib.nullcontext()
+            step, memory = hf_step(model, dtype), contextlib.nullcontext()
         with memory:
             rates = interleaved({side: step}, batches, args.warmup, args.repeats)[side]["all"]
     out.write_text(json.dumps(rates))
@@ -420,14 +423,15 @@ def main(argv=None) -> int:
     ap.add_argument("--batches", type=int, default=4, help="distinct batches, cycled")
     ap.add_argument("--documents", type=int, default=300, help="Wikipedia articles the batches are made from")
     ap.add_argument("--processes", type=int, default=0, metavar="R",
-                    help="also time float32 in processes of their own, R rounds (see above)")
+                    help="also time both dtypes in processes of their own, R rounds (see above)")
     ap.add_argument("--no-profile", action="store_true")
     ap.add_argument("--json", type=Path)
     ap.add_argument("--one", nargs=4, metavar=("SIDE", "MODEL_DIR", "BATCHES", "OUT"), help=argparse.SUPPRESS)
+    ap.add_argument("--one-dtype", choices=tuple(DTYPES), default="fp32", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.one:
         side, model_dir, batches, out = args.one
-        one_process(side, Path(model_dir), Path(batches), Path(out), args)
+        one_process(side, Path(model_dir), Path(batches), Path(out), DTYPES[args.one_dtype], args)
         return 0
     if args.processes < 0:
         ap.error("--processes must be >= 0")

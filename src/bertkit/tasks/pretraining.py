@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from bertkit.data.batch import Batch
+from bertkit.tasks.losses import cross_entropy_sum
 
 
 # The sparse MLM head runs on a multiple of this many rows (the masked positions, then position 0 repeated,
@@ -59,11 +60,8 @@ class PretrainingObjective:
         if not self.sparse:  # (B, L, V) -> (M, V)
             logits = logits.flatten(0, 1).index_select(0, batch.mlm_positions)
         logits = logits[:m]  # the padding rows (position 0 repeated) carry no loss
-        logits = logits.float()  # the loss needs float32 anyway; argmax on this copy, not the bf16 one
-        sums = {
-            "mlm_loss": F.cross_entropy(logits, batch.mlm_labels, reduction="sum"),
-            "mlm_accuracy": (logits.detach().argmax(-1) == batch.mlm_labels).sum(),
-        }
+        loss, correct = cross_entropy_sum(logits, batch.mlm_labels)  # float32 inside, blockwise (losses.py)
+        sums = {"mlm_loss": loss, "mlm_accuracy": correct}
         if self.nsp:
             nsp = out.seq_relationship_logits.float()
             sums["nsp_loss"] = F.cross_entropy(nsp, batch.next_sentence_label, reduction="sum")
