@@ -48,8 +48,8 @@ class Padded:
 
 @dataclass(frozen=True)
 class Packed:
-    """Attention metadata of packed tokens: activations are (T, H), sequence b owning rows
-    ``cu_seqlens[b]:cu_seqlens[b + 1]``.
+    """Attention metadata of packed tokens: activations are (T, H), the i-th sequence in packed order (by
+    length) owning rows ``cu_seqlens[i]:cu_seqlens[i + 1]``.
 
     cu_seqlens: (B + 1,) int32 on the activations' device; seqlens: the B lengths on the host, in packed
     order (ascending); max_len: the longest; indices: (T,) long, each packed token's flat position in the padded
