@@ -126,8 +126,11 @@ def choose_route(attention_mask: Tensor, dtype: torch.dtype, dropout: bool) -> s
     """
     B, L = attention_mask.shape
     padding = 1.0 - int(attention_mask.sum()) / max(B * L, 1)
-    cpu = attention_mask.device.type == "cpu"
-    if padding == 0.0 or (padding < 0.1 and (torch.is_grad_enabled() or not cpu)):
+    if padding == 0.0:
+        return None
+    if attention_mask.device.type == "cpu" and not torch.is_grad_enabled():
+        return "loop"
+    if padding < 0.1:
         return None
     if attention_mask.device.type == "cuda":
         fits = dtype in HALF and not dropout and varlen_available(attention_mask.device)

@@ -13,6 +13,7 @@ layouts (scatter puts every token back at its place in the batch and leaves zero
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import groupby
 
 import torch
 import torch.nn.functional as F
@@ -83,13 +84,8 @@ class Packed:
         indices = place[mask[order]]  # (T,)
         cu = F.pad(torch.cumsum(lens, dim=0, dtype=torch.int32), (1, 0))  # (B + 1,)
         bias = mask_to_bias(attention_mask, dtype) if route == "repad" else None
-        runs: list[tuple[int, int]] = []
-        for n in seqlens:
-            if runs and runs[-1][0] == n:
-                runs[-1] = (n, runs[-1][1] + 1)
-            else:
-                runs.append((n, 1))
-        return cls(cu, seqlens, max(seqlens, default=0), indices, B, L, route, bias, tuple(runs))
+        runs = tuple((n, len(list(same))) for n, same in groupby(seqlens))
+        return cls(cu, seqlens, max(seqlens, default=0), indices, B, L, route, bias, runs)
 
     def gather(self, x: Tensor) -> Tensor:
         """(B, L, ...) padded -> (T, ...) packed."""

@@ -50,10 +50,9 @@ class _BlockwiseCrossEntropy(torch.autograd.Function):
         return loss, correct
 
     @staticmethod
-    def backward(ctx, grad_loss: Tensor, _grad_correct: Tensor) -> tuple[Tensor, None]:
+    def backward(ctx, g: Tensor, _grad_correct: Tensor) -> tuple[Tensor, None]:
         logits, labels = ctx.saved_tensors
         grad = torch.empty_like(logits)
-        g = grad_loss
         with torch.autocast(logits.device.type, enabled=False):
             for block, gold, out in zip(logits.split(ROWS), labels.split(ROWS), grad.split(ROWS)):
                 p = torch.softmax(block.to(g.dtype), -1).mul_(g)  # d(loss)/d(logits) = (softmax - one-hot) * g
